@@ -1,0 +1,27 @@
+import type { ServiceIdentifier } from 'inversify';
+import type { Registry } from 'prom-client';
+import type { Config } from '../src/config';
+import type { Logger } from '../src/logger';
+import type { Clock } from '../src/clock';
+import type { MetricSource } from '../streams/source';
+import type { CollectionEngine, CollectionSink, EngineOptions } from '../streams/engine';
+import type { HttpRequestMetrics } from '../src/metrics/http-request-metrics';
+import type { RouteTable } from '../src/http/route-table';
+import type { HealthState } from '../src/health';
+import type { UwsServer } from '../src/http/uws-server';
+
+/** Typed service identifiers: one symbol per service, so a wrong binding fails to compile. */
+export const TYPES = {
+  Config: Symbol.for('Config') as ServiceIdentifier<Config>,
+  Logger: Symbol.for('Logger') as ServiceIdentifier<Logger>,
+  Clock: Symbol.for('Clock') as ServiceIdentifier<Clock>,
+  Registry: Symbol.for('Registry') as ServiceIdentifier<Registry>,
+  MetricSource: Symbol.for('MetricSource') as ServiceIdentifier<MetricSource>,
+  CollectionSink: Symbol.for('CollectionSink') as ServiceIdentifier<CollectionSink>,
+  CollectionEngine: Symbol.for('CollectionEngine') as ServiceIdentifier<CollectionEngine>,
+  EngineOptions: Symbol.for('EngineOptions') as ServiceIdentifier<EngineOptions>,
+  HealthState: Symbol.for('HealthState') as ServiceIdentifier<HealthState>,
+  HttpRequestMetrics: Symbol.for('HttpRequestMetrics') as ServiceIdentifier<HttpRequestMetrics>,
+  RouteTable: Symbol.for('RouteTable') as ServiceIdentifier<RouteTable>,
+  HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<UwsServer>,
+} as const;

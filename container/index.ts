@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import type { Config } from '../src/config';
+import type { Logger } from '../src/logger';
+import { appModule } from './app.module';
+import { coreModule } from './core.module';
+import { httpModule } from './http.module';
+
+/** Builds the container: every area's module, loaded here and nowhere else. */
+export function createContainer(config: Config, logger?: Logger): Container {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.loadSync(coreModule(config, logger), httpModule, appModule(config));
+  return container;
+}

@@ -1,0 +1,141 @@
+import { LOG_LEVELS, type LogLevel } from './logger';
+
+export const SOURCE_NAMES = ['system', 'app', 'database', 'iotflow', 'redis', 'mqtt'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly collectionIntervalSeconds: number;
+  /** Per-collection timeout: half the interval, at most 10 s, unless set. */
+  readonly collectionTimeoutSeconds: number;
+  readonly sources: ReadonlySet<SourceName>;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly mqttUrl: string;
+  readonly logLevel: LogLevel;
+  /** Tables counted by `database_table_rows`; empty means every user table (at most 500). */
+  readonly dbTables: readonly string[];
+  readonly dbExactCountMaxRows: number;
+  readonly deviceOnlineWindowSeconds: number;
+  readonly mqttTelemetryTopic: string;
+  /** Filesystem types left out of the disk metrics. */
+  readonly diskFsTypesExcluded: ReadonlySet<string>;
+  /** Network interfaces left out of the network metrics. */
+  readonly networkInterfacesExcluded: ReadonlySet<string>;
+}
+
+/** A configuration value that cannot be used: names the variable and what it expects. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    expected: string,
+    received: string,
+  ) {
+    super(`${variable}=${JSON.stringify(received)} is invalid: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_DISK_FSTYPES_EXCLUDED =
+  'tmpfs,devtmpfs,overlay,squashfs,proc,sysfs,cgroup,cgroup2,devpts,mqueue,autofs,' +
+  'debugfs,tracefs,securityfs,pstore,bpf,configfs,fusectl,hugetlbfs,ramfs,nsfs,binfmt_misc,rpc_pipefs,efivarfs,fuse.lxcfs';
+
+/** Reads and validates the environment. Throws ConfigError on the first bad value. */
+export function loadConfig(env: Env): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
+    }
+    return value;
+  };
+
+  const seconds = (name: string, fallback: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    if (!(value > 0) || value > max) throw new ConfigError(name, `a positive number of seconds, at most ${max}`, raw);
+    return value;
+  };
+
+  const url = (name: string, fallback: string, schemes: readonly string[]): string => {
+    const raw = read(name) ?? fallback;
+    const expected = `a URL with scheme ${schemes.map((s) => `${s}://`).join(' or ')}`;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(name, expected, '<not a URL>');
+    }
+    // The message shows the scheme only: the rest of a URL may hold a password.
+    if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) throw new ConfigError(name, expected, `${parsed.protocol}//…`);
+    if (!parsed.hostname) throw new ConfigError(name, `${expected} and a host`, `${parsed.protocol}//…`);
+    return raw;
+  };
+
+  const list = (name: string, fallback: string): string[] =>
+    (read(name) ?? fallback)
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+
+  const sourcesRaw = list('SOURCES', SOURCE_NAMES.join(','));
+  for (const name of sourcesRaw) {
+    if (!(SOURCE_NAMES as readonly string[]).includes(name)) {
+      throw new ConfigError('SOURCES', `a comma-separated list of ${SOURCE_NAMES.join(', ')}`, read('SOURCES') ?? '');
+    }
+  }
+
+  const logLevel = read('LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', LOG_LEVELS.join(', '), logLevel);
+  }
+
+  const collectionIntervalSeconds = seconds('COLLECTION_INTERVAL_SECONDS', 15, 3600);
+  const collectionTimeoutSeconds = seconds(
+    'COLLECTION_TIMEOUT_SECONDS',
+    Math.min(collectionIntervalSeconds / 2, 10),
+    collectionIntervalSeconds,
+  );
+
+  const mqttTelemetryTopic = read('MQTT_TELEMETRY_TOPIC') ?? 'iotflow/devices/+/telemetry/#';
+  if (!isValidTopicFilter(mqttTelemetryTopic)) {
+    throw new ConfigError('MQTT_TELEMETRY_TOPIC', 'an MQTT topic filter (+ and # only as whole levels, # last)', mqttTelemetryTopic);
+  }
+
+  return {
+    port: integer('PORT', 5000, 0, 65535),
+    host: read('HOST') ?? '0.0.0.0',
+    collectionIntervalSeconds,
+    collectionTimeoutSeconds,
+    sources: new Set(sourcesRaw as SourceName[]),
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres', 'postgresql']),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),
+    mqttUrl: url('MQTT_URL', 'mqtt://127.0.0.1:1883', ['mqtt', 'mqtts', 'tcp', 'ws', 'wss']),
+    logLevel: logLevel as LogLevel,
+    dbTables: list('DB_TABLES', ''),
+    dbExactCountMaxRows: integer('DB_EXACT_COUNT_MAX_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
+    deviceOnlineWindowSeconds: integer('DEVICE_ONLINE_WINDOW_SECONDS', 300, 1, 31 * 24 * 3600),
+    mqttTelemetryTopic,
+    diskFsTypesExcluded: new Set(list('DISK_FSTYPES_EXCLUDED', DEFAULT_DISK_FSTYPES_EXCLUDED)),
+    networkInterfacesExcluded: new Set(list('NETWORK_INTERFACES_EXCLUDED', 'lo')),
+  };
+}
+
+function isValidTopicFilter(filter: string): boolean {
+  const levels = filter.split('/');
+  return levels.every(
+    (level, index) =>
+      (level === '#' ? index === levels.length - 1 : true) && (level.length <= 1 || !/[+#]/.test(level)),
+  );
+}

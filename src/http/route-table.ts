@@ -1,0 +1,67 @@
+import { injectable } from 'inversify';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
+
+/** What a handler sees of a request: plain values copied out of uWS before the handler runs. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Raw query string without the leading `?`. */
+  readonly query: string;
+  /** Route parameters by name (`/devices/:id` → `{ id }`). */
+  readonly params: Readonly<Record<string, string>>;
+  /** The headers the route declared, lower-cased names; '' when absent. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Peer address as text (IPv4, or IPv6 in full form). */
+  readonly remoteAddress: string;
+}
+
+export interface HttpReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string | Buffer;
+}
+
+export type RouteHandler = (request: HttpRequest) => HttpReply | Promise<HttpReply>;
+
+export interface Route {
+  readonly method: HttpMethod;
+  /** uWS pattern (`/api/v1/devices/:id`), also the `endpoint` label of its requests. */
+  readonly path: string;
+  readonly handler: RouteHandler;
+  /** Request headers the handler reads; only these are copied out of uWS. */
+  readonly headers?: readonly string[];
+}
+
+/**
+ * The routes the HTTP server serves. The service adds /metrics and /health; an application
+ * embedding the library adds its own before the server listens, and gets them counted too.
+ */
+@injectable()
+export class RouteTable {
+  private readonly table: Route[] = [];
+
+  add(route: Route): this {
+    if (this.table.some((existing) => existing.method === route.method && existing.path === route.path)) {
+      throw new Error(`route ${route.method} ${route.path} is already registered`);
+    }
+    this.table.push(route);
+    return this;
+  }
+
+  routes(): readonly Route[] {
+    return this.table;
+  }
+}
+
+/** Parameter names of a uWS pattern, in order: `/a/:id/b/:name` → ['id', 'name']. */
+export function parameterNames(path: string): string[] {
+  return path
+    .split('/')
+    .filter((segment) => segment.startsWith(':'))
+    .map((segment) => segment.slice(1));
+}
+
+export function json(status: number, body: unknown): HttpReply {
+  return { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+}

@@ -1,0 +1,36 @@
+import type { Registry } from 'prom-client';
+import type { HealthState } from '../health';
+import type { Logger } from '../logger';
+import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, readFamilies, serialize } from '../metrics/exposition';
+import { json, type Route } from './route-table';
+import { uwsIsNative } from './uws-server';
+
+/** GET /metrics: what the engine last collected plus the request metrics; never waits on a source. */
+export function metricsRoute(registry: Registry, logger: Logger): Route {
+  const reported = new Set<string>();
+  const onError = (name: string, error: unknown) => {
+    if (reported.has(name)) return;
+    reported.add(name);
+    logger.error(`metric ${name} failed to collect and is left out of /metrics: ${(error as Error)?.message ?? String(error)}`);
+  };
+  return {
+    method: 'GET',
+    path: '/metrics',
+    headers: ['accept'],
+    handler: async (request) => {
+      const format = negotiateFormat(request.headers.accept);
+      const body = serialize(await readFamilies(registry, onError), format);
+      const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
+      return { status: 200, headers: { 'Content-Type': contentType }, body };
+    },
+  };
+}
+
+/** GET /health: the exporter's own liveness (always 200 while it serves) and each source's state. */
+export function healthRoute(health: HealthState): Route {
+  return {
+    method: 'GET',
+    path: '/health',
+    handler: () => json(200, { ...health.report(), server: uwsIsNative() ? 'uWebSockets.js native' : 'uWebSockets.js JS fallback' }),
+  };
+}

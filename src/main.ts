@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { createContainer } from '../container';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { MetricsService } from './service';
+
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const service = new MetricsService(createContainer(config, logger));
+  const port = await service.start();
+  logger.info(`iotflow-metrics listening on ${config.host}:${port}, sources: ${[...config.sources].join(',')}`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received, shutting down`);
+    // Whatever hangs, the process is gone within the deadline.
+    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS - 500).unref();
+    service.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});

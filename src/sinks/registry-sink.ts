@@ -1,0 +1,111 @@
+import { inject, injectable, multiInject } from 'inversify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { TYPES } from '../../container/identifiers';
+import type { Logger } from '../logger';
+import { SnapshotFamily } from '../metrics/snapshot-family';
+import type { ExposedValue } from '../metrics/exposed-metric';
+import type { CollectionSink } from '../../streams/engine';
+import type { CollectionResult, MetricDescriptor, MetricSource, Sample } from '../../streams/source';
+
+interface OwnedFamily {
+  readonly descriptor: MetricDescriptor;
+  readonly family: SnapshotFamily;
+  readonly labelNames: readonly string[];
+}
+
+/**
+ * Writes collection results into the injected Registry: each source's own families, replaced
+ * whole after every collection (and emptied when it fails, so Prometheus marks the series stale),
+ * and the collector_* families that say how each source is doing.
+ */
+@injectable()
+export class RegistrySink implements CollectionSink {
+  private readonly families = new Map<string, Map<string, OwnedFamily>>();
+  private readonly reportedRejects = new Set<string>();
+  private readonly up: Gauge<'source'>;
+  private readonly duration: Gauge<'source'>;
+  private readonly errors: Counter<'source'>;
+  private readonly lastSuccess: Gauge<'source'>;
+
+  constructor(
+    @inject(TYPES.Registry) registry: Registry,
+    @multiInject(TYPES.MetricSource) sources: readonly MetricSource[],
+    @inject(TYPES.Logger) private readonly logger: Logger,
+  ) {
+    const registers = [registry];
+    this.up = new Gauge({ name: 'collector_up', help: '1 if the last collection of the source succeeded, else 0', labelNames: ['source'], registers });
+    this.duration = new Gauge({ name: 'collector_duration_seconds', help: 'How long the last collection of the source took', labelNames: ['source'], registers });
+    this.errors = new Counter({ name: 'collector_errors_total', help: 'Failed collections of the source', labelNames: ['source'], registers });
+    this.lastSuccess = new Gauge({ name: 'collector_last_success_timestamp_seconds', help: 'Unix time of the last successful collection of the source', labelNames: ['source'], registers });
+
+    for (const source of sources) {
+      const owned = new Map<string, OwnedFamily>();
+      for (const descriptor of source.metrics) {
+        const family = new SnapshotFamily(descriptor.name, descriptor.help, descriptor.type);
+        registry.registerMetric(family as never);
+        owned.set(descriptor.name, { descriptor, family, labelNames: descriptor.labelNames ?? [] });
+      }
+      this.families.set(source.name, owned);
+      // Exposed from the start, so rate() and absent() work before the first failure or success.
+      this.errors.inc({ source: source.name }, 0);
+      this.up.set({ source: source.name }, 0);
+      this.showDownValues(owned);
+    }
+  }
+
+  apply(result: CollectionResult): void {
+    const owned = this.families.get(result.source);
+    if (!owned) return;
+    const source = { source: result.source };
+    this.duration.set(source, result.durationSeconds);
+    if (result.ok) {
+      this.replaceSamples(result.source, owned, result.samples);
+      this.up.set(source, 1);
+      this.lastSuccess.set(source, result.timestamp / 1000);
+    } else {
+      this.showDownValues(owned);
+      this.up.set(source, 0);
+      this.errors.inc(source);
+    }
+  }
+
+  private replaceSamples(sourceName: string, owned: Map<string, OwnedFamily>, samples: readonly Sample[]): void {
+    const grouped = new Map<string, ExposedValue[]>();
+    for (const sample of samples) {
+      const target = owned.get(sample.name);
+      const problem = target ? rejectReason(target, sample) : 'is not declared by the source';
+      if (problem) {
+        this.reportRejectOnce(sourceName, sample.name, problem);
+        continue;
+      }
+      let values = grouped.get(sample.name);
+      if (!values) grouped.set(sample.name, (values = []));
+      values.push({ value: sample.value, labels: sample.labels ?? {} });
+    }
+    for (const [name, { family }] of owned) family.replace(grouped.get(name) ?? []);
+  }
+
+  private showDownValues(owned: Map<string, OwnedFamily>): void {
+    for (const { descriptor, family } of owned.values()) {
+      family.replace(descriptor.valueWhileDown === undefined ? [] : [{ value: descriptor.valueWhileDown, labels: {} }]);
+    }
+  }
+
+  private reportRejectOnce(source: string, name: string, problem: string): void {
+    const key = `${source}\0${name}\0${problem}`;
+    if (this.reportedRejects.has(key)) return;
+    this.reportedRejects.add(key);
+    this.logger.warn(`source ${source}: sample ${JSON.stringify(name)} ${problem}; dropped (reported once)`);
+  }
+}
+
+function rejectReason({ descriptor, labelNames }: OwnedFamily, sample: Sample): string | undefined {
+  if (typeof sample.value !== 'number' || !Number.isFinite(sample.value)) return `has a non-finite value (${String(sample.value)})`;
+  if (descriptor.type === 'counter' && sample.value < 0) return `is a counter with a negative value (${sample.value})`;
+  const labels = sample.labels ?? {};
+  const keys = Object.keys(labels);
+  if (keys.length !== labelNames.length || !labelNames.every((label) => typeof labels[label] === 'string')) {
+    return `has labels {${keys.join(',')}} instead of {${labelNames.join(',')}}`;
+  }
+  return undefined;
+}

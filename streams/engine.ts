@@ -1,0 +1,110 @@
+import { inject, injectable, multiInject } from 'inversify';
+import {
+  catchError,
+  defer,
+  exhaustMap,
+  first,
+  map,
+  merge,
+  Observable,
+  of,
+  share,
+  Subscription,
+  throwError,
+  timeout,
+  timer,
+} from 'rxjs';
+import { TYPES } from '../container/identifiers';
+import type { Clock } from '../src/clock';
+import type { CollectionResult, MetricSource } from './source';
+
+export interface EngineOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+/** Anything that consumes collection results: the registry, /health, the live stream. */
+export interface CollectionSink {
+  /** Must not throw; the engine isolates a sink that does anyway. */
+  apply(result: CollectionResult): void;
+}
+
+/**
+ * Merges every source into one stream of collection results.
+ *
+ * Each source gets its own pipeline: a tick every interval (the first at once), a collection
+ * that may not outlive its timeout, and its own catchError, so a failing or hung source
+ * produces a failure result while the others go on. `exhaustMap` drops the ticks that arrive
+ * while the same source is still collecting, so a slow source skips ticks instead of piling
+ * them up.
+ */
+@injectable()
+export class CollectionEngine {
+  readonly results$: Observable<CollectionResult>;
+  private running?: Subscription;
+
+  constructor(
+    @multiInject(TYPES.MetricSource) private readonly sources: readonly MetricSource[],
+    @multiInject(TYPES.CollectionSink) private readonly sinks: readonly CollectionSink[],
+    @inject(TYPES.EngineOptions) private readonly options: EngineOptions,
+    @inject(TYPES.Clock) private readonly clock: Clock,
+  ) {
+    this.results$ = merge(...sources.map((source) => this.pipeline(source))).pipe(share());
+  }
+
+  get sourceNames(): readonly string[] {
+    return this.sources.map((source) => source.name);
+  }
+
+  /** Opens the sources' long-lived resources and feeds every result to every sink. */
+  start(): void {
+    if (this.running) return;
+    for (const source of this.sources) source.start?.();
+    this.running = this.results$.subscribe((result) => {
+      for (const sink of this.sinks) {
+        try {
+          sink.apply(result);
+        } catch {
+          // A sink's own bug must not end the stream for the other sinks.
+        }
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running?.unsubscribe();
+    this.running = undefined;
+    await Promise.allSettled(this.sources.map((source) => source.stop?.()));
+  }
+
+  private pipeline(source: MetricSource): Observable<CollectionResult> {
+    const { intervalMs, timeoutMs } = this.options;
+    return timer(0, intervalMs).pipe(exhaustMap(() => this.collectOnce(source, timeoutMs)));
+  }
+
+  private collectOnce(source: MetricSource, timeoutMs: number): Observable<CollectionResult> {
+    return defer(() => {
+      const startedMs = this.clock.monotonicMs();
+      const finished = () => ({
+        source: source.name,
+        timestamp: this.clock.epochMs(),
+        durationSeconds: (this.clock.monotonicMs() - startedMs) / 1000,
+      });
+      // defer() also turns a synchronous throw inside collect() into an error of this pipe.
+      return source.collect().pipe(
+        first(),
+        timeout({ first: timeoutMs, with: () => throwError(() => new Error(`timed out after ${timeoutMs} ms`)) }),
+        map((samples): CollectionResult => ({ ...finished(), ok: true, samples })),
+        catchError((error: unknown) => of<CollectionResult>({ ...finished(), ok: false, error: describeError(error) })),
+      );
+    });
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'EmptyError') return 'collection completed without a snapshot';
+    return error.message || error.name;
+  }
+  return String(error);
+}

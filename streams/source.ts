@@ -1,0 +1,68 @@
+import type { Observable } from 'rxjs';
+
+/** Label name → value. Values are strings, as in the exposition format. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** One series value of one collection. */
+export interface Sample {
+  readonly name: string;
+  readonly labels?: Labels;
+  readonly value: number;
+}
+
+/** Snapshot types a source may emit. Histograms belong to request-time instruments, not sources. */
+export type SampleType = 'gauge' | 'counter';
+
+/** The static description of one metric family a source owns. */
+export interface MetricDescriptor {
+  readonly name: string;
+  readonly help: string;
+  readonly type: SampleType;
+  readonly labelNames?: readonly string[];
+  /**
+   * Value shown while the source is down. Absent (the norm): the family leaves `/metrics` until
+   * the source recovers, so Prometheus marks it stale. Only `redis_status` sets it.
+   */
+  readonly valueWhileDown?: number;
+}
+
+/**
+ * A source of metrics, polled by the engine once per tick.
+ *
+ * `collect()` is cold: nothing happens until the engine subscribes, and each subscription is one
+ * collection. It emits one snapshot of every series the source currently has, then completes;
+ * an error means the collection failed. A push-driven source (MQTT) keeps its own connection
+ * between `start()` and `stop()`, and its `collect()` returns the latest state it has seen, or
+ * errors when that state is stale.
+ */
+export interface MetricSource {
+  /** Stable name used as the `source` label and in `SOURCES`. */
+  readonly name: string;
+  readonly metrics: readonly MetricDescriptor[];
+  collect(): Observable<readonly Sample[]>;
+  /** Opens long-lived resources (connections, subscriptions). Must not throw for an absent service. */
+  start?(): void;
+  /** Releases everything `start()` or `collect()` opened. */
+  stop?(): Promise<void>;
+}
+
+/** What one collection of one source produced, as the engine publishes it to sinks. */
+export type CollectionResult = CollectionSuccess | CollectionFailure;
+
+interface CollectionOutcome {
+  readonly source: string;
+  /** Unix time in milliseconds at which the collection finished. */
+  readonly timestamp: number;
+  readonly durationSeconds: number;
+}
+
+export interface CollectionSuccess extends CollectionOutcome {
+  readonly ok: true;
+  readonly samples: readonly Sample[];
+}
+
+export interface CollectionFailure extends CollectionOutcome {
+  readonly ok: false;
+  /** Message safe to expose: no credentials (sources redact before throwing). */
+  readonly error: string;
+}
