@@ -90,8 +90,8 @@ export class CollectionEngine {
         timestamp: this.clock.epochMs(),
         durationSeconds: (this.clock.monotonicMs() - startedMs) / 1000,
       });
-      // defer() also turns a synchronous throw inside collect() into an error of this pipe.
-      return source.collect().pipe(
+      // The inner defer() turns a synchronous throw inside collect() into an error of this pipe.
+      return defer(() => source.collect()).pipe(
         first(),
         timeout({ first: timeoutMs, with: () => throwError(() => new Error(`timed out after ${timeoutMs} ms`)) }),
         map((samples): CollectionResult => ({ ...finished(), ok: true, samples })),
