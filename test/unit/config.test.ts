@@ -1,0 +1,60 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const errorOf = (env: Record<string, string>): ConfigError => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+};
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(5000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.collectionIntervalSeconds).toBe(15);
+    expect(config.collectionTimeoutSeconds).toBe(7.5);
+    expect([...config.sources]).toEqual(['system', 'app', 'database', 'iotflow', 'redis', 'mqtt']);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.mqttUrl).toBe('mqtt://127.0.0.1:1883');
+    expect(config.mqttTelemetryTopic).toBe('iotflow/devices/+/telemetry/#');
+  });
+
+  it('caps the default timeout at 10 s and keeps it at half a short interval', () => {
+    expect(loadConfig({ COLLECTION_INTERVAL_SECONDS: '60' }).collectionTimeoutSeconds).toBe(10);
+    expect(loadConfig({ COLLECTION_INTERVAL_SECONDS: '1' }).collectionTimeoutSeconds).toBe(0.5);
+  });
+
+  it('accepts a subset of sources', () => {
+    expect([...loadConfig({ SOURCES: 'system, redis' }).sources]).toEqual(['system', 'redis']);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT', 'integer from 0 to 65535'],
+    [{ PORT: '70000' }, 'PORT', 'integer from 0 to 65535'],
+    [{ PORT: '-1' }, 'PORT', 'integer from 0 to 65535'],
+    [{ COLLECTION_INTERVAL_SECONDS: '-5' }, 'COLLECTION_INTERVAL_SECONDS', 'positive number of seconds'],
+    [{ COLLECTION_INTERVAL_SECONDS: 'soon' }, 'COLLECTION_INTERVAL_SECONDS', 'positive number of seconds'],
+    [{ COLLECTION_INTERVAL_SECONDS: '0' }, 'COLLECTION_INTERVAL_SECONDS', 'positive number of seconds'],
+    [{ SOURCES: 'system,kafka' }, 'SOURCES', 'comma-separated list'],
+    [{ DATABASE_URL: 'mysql://root@localhost/db' }, 'DATABASE_URL', 'postgres://'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL', 'postgres://'],
+    [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL', 'redis://'],
+    [{ MQTT_URL: 'localhost:1883' }, 'MQTT_URL', 'mqtt://'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'debug, info, warn, error, silent'],
+    [{ MQTT_TELEMETRY_TOPIC: 'a/#/b' }, 'MQTT_TELEMETRY_TOPIC', 'topic filter'],
+  ])('rejects %j naming %s', (env, variable, expected) => {
+    const error = errorOf(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+    expect(error.message).toContain(expected);
+  });
+
+  it('never echoes a URL that may hold a password', () => {
+    const error = errorOf({ REDIS_URL: 'http://user:hunter2@localhost:6379' });
+    expect(error.message).not.toContain('hunter2');
+  });
+});

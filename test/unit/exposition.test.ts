@@ -1,0 +1,93 @@
+import { Counter, Registry } from 'prom-client';
+import { negotiateFormat, readFamilies, serialize } from '../../src/metrics/exposition';
+import type { ExposedFamily } from '../../src/metrics/exposed-metric';
+
+const families: ExposedFamily[] = [
+  { name: 'http_requests_total', help: 'Requests', type: 'counter', values: [{ value: 3, labels: { method: 'GET', endpoint: '/a "b"\\c\nd' } }] },
+  { name: 'database_connections_total', help: 'Connections\nacross "all" databases \\', type: 'gauge', values: [{ value: 2, labels: {} }] },
+  { name: 'empty_gauge', help: 'No series now', type: 'gauge', values: [] },
+  {
+    name: 'd_seconds',
+    help: 'Durations',
+    type: 'histogram',
+    values: [
+      { metricName: 'd_seconds_bucket', value: 1, labels: { le: 0.5 } },
+      { metricName: 'd_seconds_bucket', value: 2, labels: { le: '+Inf' } },
+      { metricName: 'd_seconds_sum', value: 0.75, labels: {} },
+      { metricName: 'd_seconds_count', value: 2, labels: {} },
+    ],
+  },
+  { name: 'odd_values', help: 'Non-finite values', type: 'gauge', values: [{ value: NaN, labels: { k: 'nan' } }, { value: Infinity, labels: { k: 'inf' } }, { value: -Infinity, labels: { k: 'neg' } }] },
+];
+
+describe('serialize', () => {
+  it('writes the Prometheus text format 0.0.4', () => {
+    expect(serialize(families, 'prometheus')).toBe(
+      [
+        '# HELP http_requests_total Requests',
+        '# TYPE http_requests_total counter',
+        'http_requests_total{method="GET",endpoint="/a \\"b\\"\\\\c\\nd"} 3',
+        '# HELP database_connections_total Connections\\nacross "all" databases \\\\',
+        '# TYPE database_connections_total gauge',
+        'database_connections_total 2',
+        '# HELP d_seconds Durations',
+        '# TYPE d_seconds histogram',
+        'd_seconds_bucket{le="0.5"} 1',
+        'd_seconds_bucket{le="+Inf"} 2',
+        'd_seconds_sum 0.75',
+        'd_seconds_count 2',
+        '# HELP odd_values Non-finite values',
+        '# TYPE odd_values gauge',
+        'odd_values{k="nan"} NaN',
+        'odd_values{k="inf"} +Inf',
+        'odd_values{k="neg"} -Inf',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('writes OpenMetrics: counter families without _total, samples with it, # EOF last', () => {
+    const text = serialize(families.slice(0, 2), 'openmetrics');
+    expect(text).toBe(
+      [
+        '# HELP http_requests Requests',
+        '# TYPE http_requests counter',
+        'http_requests_total{method="GET",endpoint="/a \\"b\\"\\\\c\\nd"} 3',
+        '# HELP database_connections_total Connections\\nacross \\"all\\" databases \\\\',
+        '# TYPE database_connections_total gauge',
+        'database_connections_total 2',
+        '# EOF',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('negotiateFormat', () => {
+  it('answers OpenMetrics only when the scraper asks for it', () => {
+    expect(negotiateFormat('application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5')).toBe('openmetrics');
+    expect(negotiateFormat('text/plain')).toBe('prometheus');
+    expect(negotiateFormat('')).toBe('prometheus');
+  });
+});
+
+describe('readFamilies', () => {
+  it('leaves out a metric whose collect() throws and serves the rest', async () => {
+    const registry = new Registry();
+    const healthy = new Counter({ name: 'healthy_total', help: 'h', registers: [registry] });
+    healthy.inc(4);
+    new Counter({
+      name: 'broken_total',
+      help: 'b',
+      registers: [registry],
+      collect() {
+        throw new Error('collect exploded');
+      },
+    });
+    const failures: string[] = [];
+    const read = await readFamilies(registry, (name, error) => failures.push(`${name}: ${(error as Error).message}`));
+    expect(read.map((family) => family.name)).toEqual(['healthy_total']);
+    expect(failures).toEqual(['broken_total: collect exploded']);
+    await expect(registry.metrics()).rejects.toThrow('collect exploded');
+  });
+});

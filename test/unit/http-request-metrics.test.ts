@@ -1,0 +1,53 @@
+import { Registry } from 'prom-client';
+import { HttpRequestMetrics, methodLabel } from '../../src/metrics/http-request-metrics';
+import { readFamilies, serialize } from '../../src/metrics/exposition';
+import { parseExposition, sampleValue } from '../support/http';
+
+async function scrape(registry: Registry) {
+  return parseExposition(serialize(await readFamilies(registry, () => undefined), 'prometheus')).samples;
+}
+
+describe('HttpRequestMetrics', () => {
+  it('counts requests per method, route template and status with cumulative buckets', async () => {
+    const registry = new Registry();
+    const metrics = new HttpRequestMetrics(registry);
+    const route = metrics.route('/api/v1/devices/:id');
+    expect(metrics.route('/api/v1/devices/:id')).toBe(route);
+    for (const seconds of [0.001, 0.02, 0.3, 20]) {
+      route.begin('GET');
+      route.end('GET', 200, seconds);
+    }
+    route.begin('POST');
+    route.end('POST', 404, 0.004);
+    const samples = await scrape(registry);
+    const labels = { method: 'GET', endpoint: '/api/v1/devices/:id', status: '200' };
+    expect(sampleValue(samples, 'http_requests_total', labels)).toBe(4);
+    expect(sampleValue(samples, 'http_requests_total', { method: 'POST', status: '404' })).toBe(1);
+    expect(sampleValue(samples, 'http_request_duration_seconds_bucket', { ...labels, le: '0.005' })).toBe(1);
+    expect(sampleValue(samples, 'http_request_duration_seconds_bucket', { ...labels, le: '0.025' })).toBe(2);
+    expect(sampleValue(samples, 'http_request_duration_seconds_bucket', { ...labels, le: '0.5' })).toBe(3);
+    expect(sampleValue(samples, 'http_request_duration_seconds_bucket', { ...labels, le: '10' })).toBe(3);
+    expect(sampleValue(samples, 'http_request_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(4);
+    expect(sampleValue(samples, 'http_request_duration_seconds_count', labels)).toBe(4);
+    expect(sampleValue(samples, 'http_request_duration_seconds_sum', labels)).toBeCloseTo(20.321);
+    expect(sampleValue(samples, 'http_requests_in_progress', { method: 'GET', endpoint: '/api/v1/devices/:id' })).toBe(0);
+  });
+
+  it('tracks in-progress requests and returns to 0 after aborts, which are not counted as answered', async () => {
+    const registry = new Registry();
+    const route = new HttpRequestMetrics(registry).route('/metrics');
+    route.begin('GET');
+    route.begin('GET');
+    expect(sampleValue(await scrape(registry), 'http_requests_in_progress', { method: 'GET' })).toBe(2);
+    route.abort('GET');
+    route.end('GET', 200, 0.001);
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'http_requests_in_progress', { method: 'GET' })).toBe(0);
+    expect(sampleValue(samples, 'http_requests_total', { method: 'GET' })).toBe(1);
+  });
+
+  it('bounds the method label', () => {
+    expect(methodLabel('get')).toBe('GET');
+    expect(methodLabel('BREW')).toBe('OTHER');
+  });
+});

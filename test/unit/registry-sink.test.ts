@@ -1,0 +1,107 @@
+import { Registry } from 'prom-client';
+import { EMPTY } from 'rxjs';
+import { createLogger } from '../../src/logger';
+import { readFamilies, serialize } from '../../src/metrics/exposition';
+import { RegistrySink } from '../../src/sinks/registry-sink';
+import type { CollectionResult, MetricSource, Sample } from '../../streams/source';
+import { parseExposition, sampleValue } from '../support/http';
+
+const redis: MetricSource = {
+  name: 'redis',
+  metrics: [
+    { name: 'redis_status', help: '1 up, 0 down', type: 'gauge', valueWhileDown: 0 },
+    { name: 'redis_keys_total', help: 'keys', type: 'gauge' },
+    { name: 'redis_cache_hits_total', help: 'hits', type: 'counter' },
+    { name: 'redis_db_keys', help: 'keys per db', type: 'gauge', labelNames: ['db'] },
+  ],
+  collect: () => EMPTY,
+};
+
+const ok = (samples: Sample[], timestamp = 1_700_000_000_000): CollectionResult => ({ source: 'redis', ok: true, samples, timestamp, durationSeconds: 0.002 });
+const failed: CollectionResult = { source: 'redis', ok: false, error: 'connect ECONNREFUSED', timestamp: 1_700_000_015_000, durationSeconds: 0.001 };
+
+async function scrape(registry: Registry) {
+  return parseExposition(serialize(await readFamilies(registry, () => undefined), 'prometheus')).samples;
+}
+
+describe('RegistrySink', () => {
+  let registry: Registry;
+  let sink: RegistrySink;
+  let logged: string[];
+
+  beforeEach(() => {
+    registry = new Registry();
+    logged = [];
+    sink = new RegistrySink(registry, [redis], createLogger('info', (line) => logged.push(line)));
+  });
+
+  it('starts with the source down, its errors at 0 and only its down-values shown', async () => {
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(0);
+    expect(sampleValue(samples, 'collector_errors_total', { source: 'redis' })).toBe(0);
+    expect(sampleValue(samples, 'redis_status')).toBe(0);
+    expect(sampleValue(samples, 'redis_keys_total')).toBeUndefined();
+  });
+
+  it('exposes a successful collection, mirroring counters as given', async () => {
+    sink.apply(ok([
+      { name: 'redis_status', value: 1 },
+      { name: 'redis_keys_total', value: 42 },
+      { name: 'redis_cache_hits_total', value: 123456 },
+      { name: 'redis_db_keys', labels: { db: 'db0' }, value: 40 },
+      { name: 'redis_db_keys', labels: { db: 'db1' }, value: 2 },
+    ]));
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'redis_keys_total')).toBe(42);
+    expect(sampleValue(samples, 'redis_cache_hits_total')).toBe(123456);
+    expect(sampleValue(samples, 'redis_db_keys', { db: 'db1' })).toBe(2);
+    expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(1);
+    expect(sampleValue(samples, 'collector_duration_seconds', { source: 'redis' })).toBe(0.002);
+    expect(sampleValue(samples, 'collector_last_success_timestamp_seconds', { source: 'redis' })).toBe(1_700_000_000);
+  });
+
+  it('removes the source series on failure instead of serving old values, and keeps the last success time', async () => {
+    sink.apply(ok([{ name: 'redis_status', value: 1 }, { name: 'redis_keys_total', value: 42 }]));
+    sink.apply(failed);
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'redis_keys_total')).toBeUndefined();
+    expect(sampleValue(samples, 'redis_status')).toBe(0);
+    expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(0);
+    expect(sampleValue(samples, 'collector_errors_total', { source: 'redis' })).toBe(1);
+    expect(sampleValue(samples, 'collector_last_success_timestamp_seconds', { source: 'redis' })).toBe(1_700_000_000);
+  });
+
+  it('drops a series the source stopped reporting', async () => {
+    sink.apply(ok([{ name: 'redis_db_keys', labels: { db: 'db0' }, value: 1 }, { name: 'redis_db_keys', labels: { db: 'db1' }, value: 1 }]));
+    sink.apply(ok([{ name: 'redis_db_keys', labels: { db: 'db0' }, value: 3 }]));
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'redis_db_keys', { db: 'db1' })).toBeUndefined();
+    expect(sampleValue(samples, 'redis_db_keys', { db: 'db0' })).toBe(3);
+  });
+
+  it('drops invalid samples, keeps the valid ones and says so once per problem', async () => {
+    const garbage: Sample[] = [
+      { name: 'redis_keys_total', value: NaN },
+      { name: 'redis_cache_hits_total', value: -1 },
+      { name: 'redis_db_keys', value: 5 },
+      { name: 'not_declared', value: 1 },
+      { name: 'redis_status', value: 1 },
+    ];
+    sink.apply(ok(garbage));
+    sink.apply(ok(garbage));
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'redis_status')).toBe(1);
+    expect(sampleValue(samples, 'redis_keys_total')).toBeUndefined();
+    expect(sampleValue(samples, 'redis_cache_hits_total')).toBeUndefined();
+    expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(1);
+    expect(logged).toHaveLength(4);
+    expect(logged.join('')).toMatch(/redis_keys_total.*non-finite/);
+    expect(logged.join('')).toMatch(/redis_cache_hits_total.*negative/);
+    expect(logged.join('')).toMatch(/redis_db_keys.*labels \{\} instead of \{db\}/);
+    expect(logged.join('')).toMatch(/not_declared.*not declared/);
+  });
+
+  it('ignores results of sources it does not know', () => {
+    expect(() => sink.apply({ ...failed, source: 'nope' })).not.toThrow();
+  });
+});
