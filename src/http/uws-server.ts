@@ -79,10 +79,12 @@ export class UwsServer {
     });
   }
 
-  /** Stops accepting connections. Open keep-alive sockets end with the process. */
+  /** Stops accepting connections and closes every open one. */
   close(): void {
     if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
+    // Native since v20.29 but missing from the package's typings: closes keep-alive and WebSocket clients.
+    (this.app as uws.TemplatedApp & { close?(): void }).close?.();
   }
 
   private register(route: Route): void {

@@ -15,12 +15,16 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Starts the whole service in this process on an ephemeral port; log lines are kept for assertions. */
-export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
+/**
+ * Starts the whole service in this process on an ephemeral port; log lines are kept for assertions.
+ * `beforeStart` may bind or add routes, as an embedding application would.
+ */
+export async function startService(env: Record<string, string> = {}, beforeStart?: (container: Container) => void): Promise<RunningService> {
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
   const logLines: string[] = [];
   const logger: Logger = createLogger(config.logLevel, (line) => logLines.push(line));
   const container = createContainer(config, logger);
+  beforeStart?.(container);
   const service = new MetricsService(container);
   const port = await service.start();
   return { port, container, logLines, stop: () => service.stop() };
@@ -43,10 +47,10 @@ export function spawnService(env: Record<string, string>): SpawnedService {
   });
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const ready = new Promise<number>((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
+    child.stderr?.on('data', () => {
       const match = /listening on [^\s]+:(\d+)/.exec(stderr);
       if (match) resolve(Number(match[1]));
     });
@@ -54,4 +58,19 @@ export function spawnService(env: Record<string, string>): SpawnedService {
   });
   ready.catch(() => undefined);
   return { child, stderr: () => stderr, ready, exited };
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `attempts`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, attempts = 100, pauseMs = 100): Promise<T> {
+  let last: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
