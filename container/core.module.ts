@@ -4,6 +4,7 @@ import { systemClock } from '../src/clock';
 import type { Config } from '../src/config';
 import { HealthState } from '../src/health';
 import { createLogger, type Logger } from '../src/logger';
+import { urlSecrets } from '../src/redact';
 import { CollectionEngine } from '../streams/engine';
 import { RegistrySink } from '../src/sinks/registry-sink';
 import { TYPES } from './identifiers';
@@ -32,6 +33,7 @@ export function coreModule(config: Config, logger: Logger = createLogger(config.
     bind(TYPES.EngineOptions).toConstantValue({
       intervalMs: config.collectionIntervalSeconds * 1000,
       timeoutMs: config.collectionTimeoutSeconds * 1000,
+      secrets: [config.databaseUrl, config.redisUrl, config.mqttUrl].flatMap(urlSecrets),
     });
     bind(TYPES.CollectionEngine).to(CollectionEngine).inSingletonScope();
     bind(TYPES.HealthState).to(HealthState).inSingletonScope();

@@ -26,3 +26,14 @@ export function urlPassword(raw: string): string {
     return '';
   }
 }
+
+/** Every form in which a URL's password can show up in a message: as written, and decoded. */
+export function urlSecrets(raw: string): string[] {
+  let encoded = '';
+  try {
+    encoded = new URL(raw).password;
+  } catch {
+    // No URL, no password.
+  }
+  return [...new Set([encoded, urlPassword(raw)])].filter((secret) => secret !== '');
+}

@@ -16,11 +16,17 @@ import {
 } from 'rxjs';
 import { TYPES } from '../container/identifiers';
 import type { Clock } from '../src/clock';
+import { scrubSecrets } from '../src/redact';
 import type { CollectionResult, MetricSource } from './source';
 
 export interface EngineOptions {
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /**
+   * Strings never to let out of the engine (the passwords of the configured URLs): failure
+   * messages reach /health, the log and the live stream, and drivers echo connection strings.
+   */
+  readonly secrets?: readonly string[];
 }
 
 /** Anything that consumes collection results: the registry, /health, the live stream. */
@@ -95,7 +101,9 @@ export class CollectionEngine {
         first(),
         timeout({ first: timeoutMs, with: () => throwError(() => new Error(`timed out after ${timeoutMs} ms`)) }),
         map((samples): CollectionResult => ({ ...finished(), ok: true, samples })),
-        catchError((error: unknown) => of<CollectionResult>({ ...finished(), ok: false, error: describeError(error) })),
+        catchError((error: unknown) =>
+          of<CollectionResult>({ ...finished(), ok: false, error: scrubSecrets(describeError(error), this.options.secrets ?? []) }),
+        ),
       );
     });
   }

@@ -114,6 +114,16 @@ describe('CollectionEngine (marble)', () => {
     });
   });
 
+  it('scrubs configured secrets out of failure messages', () => {
+    scheduler.run(({ expectObservable }) => {
+      const leaky = scriptedSource('database', () => throwError(() => new Error('password authentication failed for "s3cret" at postgres://u:s3cret@db')));
+      const engine = new CollectionEngine([leaky], [], { intervalMs: 10, timeoutMs: 5, secrets: ['s3cret', ''] }, clock);
+      expectObservable(engine.results$.pipe(summarizeAll()), '^ 5ms !').toBe('a', {
+        a: 'database fail:password authentication failed for "***" at postgres://u:***@db',
+      });
+    });
+  });
+
   it('treats a collection that completes without a snapshot as a failure', () => {
     scheduler.run(({ expectObservable, cold }) => {
       const empty = scriptedSource('system', () => cold('-|'));
