@@ -9,6 +9,7 @@ import type { HttpRequestMetrics } from '../src/metrics/http-request-metrics';
 import type { RouteTable } from '../src/http/route-table';
 import type { HealthState } from '../src/health';
 import type { UwsServer } from '../src/http/uws-server';
+import type { DatabasePool } from '../src/db/database-pool';
 
 /** Typed service identifiers: one symbol per service, so a wrong binding fails to compile. */
 export const TYPES = {
@@ -24,4 +25,5 @@ export const TYPES = {
   HttpRequestMetrics: Symbol.for('HttpRequestMetrics') as ServiceIdentifier<HttpRequestMetrics>,
   RouteTable: Symbol.for('RouteTable') as ServiceIdentifier<RouteTable>,
   HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<UwsServer>,
+  DatabasePool: Symbol.for('DatabasePool') as ServiceIdentifier<DatabasePool>,
 } as const;

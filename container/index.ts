@@ -4,11 +4,12 @@ import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
 import { appModule } from './app.module';
 import { coreModule } from './core.module';
+import { databaseModule } from './database.module';
 import { httpModule } from './http.module';
 
 /** Builds the container: every area's module, loaded here and nowhere else. */
 export function createContainer(config: Config, logger?: Logger): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.loadSync(coreModule(config, logger), httpModule, appModule(config));
+  container.loadSync(coreModule(config, logger), httpModule, appModule(config), databaseModule(config));
   return container;
 }
