@@ -9,6 +9,9 @@ import type { HttpRequestMetrics } from '../src/metrics/http-request-metrics';
 import type { RouteTable } from '../src/http/route-table';
 import type { HealthState } from '../src/health';
 import type { UwsServer } from '../src/http/uws-server';
+import type { AccessGuard } from '../src/http/access-control';
+import type { StreamMetrics } from '../src/stream/stream-metrics';
+import type { StreamPublisher, StreamTransport } from '../src/stream/stream-publisher';
 import type { DatabasePool } from '../src/db/database-pool';
 
 /** Typed service identifiers: one symbol per service, so a wrong binding fails to compile. */
@@ -25,5 +28,9 @@ export const TYPES = {
   HttpRequestMetrics: Symbol.for('HttpRequestMetrics') as ServiceIdentifier<HttpRequestMetrics>,
   RouteTable: Symbol.for('RouteTable') as ServiceIdentifier<RouteTable>,
   HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<UwsServer>,
+  AccessGuard: Symbol.for('AccessGuard') as ServiceIdentifier<AccessGuard>,
+  StreamTransport: Symbol.for('StreamTransport') as ServiceIdentifier<StreamTransport>,
+  StreamPublisher: Symbol.for('StreamPublisher') as ServiceIdentifier<StreamPublisher>,
+  StreamMetrics: Symbol.for('StreamMetrics') as ServiceIdentifier<StreamMetrics>,
   DatabasePool: Symbol.for('DatabasePool') as ServiceIdentifier<DatabasePool>,
 } as const;

@@ -1,3 +1,6 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type Cidr, parseCidr } from './http/cidr';
 import { LOG_LEVELS, type LogLevel } from './logger';
 
 export const SOURCE_NAMES = ['system', 'app', 'database', 'iotflow', 'redis', 'mqtt'] as const;
@@ -23,6 +26,19 @@ export interface Config {
   readonly diskFsTypesExcluded: ReadonlySet<string>;
   /** Network interfaces left out of the network metrics. */
   readonly networkInterfacesExcluded: ReadonlySet<string>;
+  /** Who may read /metrics and /stream, judged after X-Forwarded-For resolution. */
+  readonly metricsAllowlist: readonly Cidr[];
+  /** Peers whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly Cidr[];
+  /** Secrets: never logged, never echoed in a ConfigError. */
+  readonly metricsToken?: string;
+  readonly metricsBasicAuth?: string;
+  /** Requests per second per client address to /metrics and /stream; 0 turns the limit off. */
+  readonly metricsRateLimit: number;
+  /** PEM files, checked readable at load; absent: plain HTTP. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Bytes a stream client may have waiting before its messages are dropped. */
+  readonly streamMaxBufferBytes: number;
 }
 
 /** A configuration value that cannot be used: names the variable and what it expects. */
@@ -38,6 +54,9 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** Loopback and the private ranges: closed to the public internet out of the box. */
+const DEFAULT_METRICS_ALLOWLIST = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7';
 
 const DEFAULT_DISK_FSTYPES_EXCLUDED =
   'tmpfs,devtmpfs,overlay,squashfs,proc,sysfs,cgroup,cgroup2,devpts,mqueue,autofs,' +
@@ -68,6 +87,14 @@ export function loadConfig(env: Env): Config {
     return value;
   };
 
+  const rate = (name: string, fallback: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    if (!(value <= 100_000)) throw new ConfigError(name, 'requests per second from 0 (off) to 100000', raw);
+    return value;
+  };
+
   const url = (name: string, fallback: string, schemes: readonly string[]): string => {
     const raw = read(name) ?? fallback;
     const expected = `a URL with scheme ${schemes.map((s) => `${s}://`).join(' or ')}`;
@@ -88,6 +115,22 @@ export function loadConfig(env: Env): Config {
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '');
+
+  const cidrs = (name: string, fallback: string): Cidr[] =>
+    list(name, fallback).map((item) => {
+      const cidr = parseCidr(item);
+      if ('error' in cidr) throw new ConfigError(name, `comma-separated IPv4/IPv6 addresses or CIDRs (${cidr.error})`, read(name) ?? '');
+      return cidr;
+    });
+
+  // A secret's value is never echoed: the message says only what is wrong with it.
+  const secret = (name: string, pattern: RegExp, expected: string): string | undefined => {
+    const raw = read(name);
+    if (raw !== undefined && !pattern.test(raw)) throw new ConfigError(name, expected, '<hidden>');
+    return raw;
+  };
+  const metricsToken = secret('METRICS_TOKEN', /^[\x21-\x7e]+$/, 'a token of printable ASCII without spaces');
+  const metricsBasicAuth = secret('METRICS_BASIC_AUTH', /^[^:\s]+:\S+$/, 'user:password, neither empty, without spaces');
 
   const sourcesRaw = list('SOURCES', SOURCE_NAMES.join(','));
   for (const name of sourcesRaw) {
@@ -129,6 +172,13 @@ export function loadConfig(env: Env): Config {
     mqttTelemetryTopic,
     diskFsTypesExcluded: new Set(list('DISK_FSTYPES_EXCLUDED', DEFAULT_DISK_FSTYPES_EXCLUDED)),
     networkInterfacesExcluded: new Set(list('NETWORK_INTERFACES_EXCLUDED', 'lo')),
+    metricsAllowlist: cidrs('METRICS_ALLOWLIST', DEFAULT_METRICS_ALLOWLIST),
+    trustedProxies: cidrs('TRUSTED_PROXIES', ''),
+    metricsToken,
+    metricsBasicAuth,
+    metricsRateLimit: rate('METRICS_RATE_LIMIT', 10),
+    tls: tlsFiles(read('TLS_CERT_FILE'), read('TLS_KEY_FILE')),
+    streamMaxBufferBytes: integer('STREAM_MAX_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
   };
 }
 
@@ -138,4 +188,28 @@ function isValidTopicFilter(filter: string): boolean {
     (level, index) =>
       (level === '#' ? index === levels.length - 1 : true) && (level.length <= 1 || !/[+#]/.test(level)),
   );
+}
+
+/** Both files or neither; each must be a readable PEM file, and the key must be the certificate's. */
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined): Config['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined) throw new ConfigError('TLS_CERT_FILE', 'a PEM certificate file, since TLS_KEY_FILE is set', '');
+  if (keyFile === undefined) throw new ConfigError('TLS_KEY_FILE', 'a PEM private key file, since TLS_CERT_FILE is set', '');
+  const pem = <T>(name: string, path: string, what: string, parse: (text: Buffer) => T): T => {
+    let text: Buffer;
+    try {
+      text = readFileSync(path);
+    } catch (error) {
+      throw new ConfigError(name, `a readable PEM ${what} file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, path);
+    }
+    try {
+      return parse(text);
+    } catch {
+      throw new ConfigError(name, `a readable PEM ${what} file (its content is not one)`, path);
+    }
+  };
+  const certificate = pem('TLS_CERT_FILE', certFile, 'certificate', (text) => new X509Certificate(text));
+  const key = pem('TLS_KEY_FILE', keyFile, 'private key', (text) => createPrivateKey(text));
+  if (!certificate.checkPrivateKey(key)) throw new ConfigError('TLS_KEY_FILE', 'the private key of the TLS_CERT_FILE certificate', keyFile);
+  return { certFile, keyFile };
 }

@@ -1,6 +1,8 @@
 import type { Container } from 'inversify';
 import { TYPES } from '../container/identifiers';
+import { guarded } from './http/access-control';
 import { healthRoute, metricsRoute } from './http/service-routes';
+import { streamRoute, streamUpgradeRequiredRoute } from './stream/stream-route';
 
 /** The running exporter: collection engine plus HTTP server, started and stopped together. */
 export class MetricsService {
@@ -10,10 +12,14 @@ export class MetricsService {
   async start(): Promise<number> {
     const get = this.container.get.bind(this.container);
     const routes = get(TYPES.RouteTable);
-    routes.add(metricsRoute(get(TYPES.Registry), get(TYPES.Logger)));
-    routes.add(healthRoute(get(TYPES.HealthState)));
+    const guard = get(TYPES.AccessGuard);
+    routes.add(guarded(metricsRoute(get(TYPES.Registry), get(TYPES.Logger)), guard));
+    routes.add(healthRoute(get(TYPES.HealthState))); // Open to probes: the guard is for the data.
+    routes.add(guarded(streamUpgradeRequiredRoute(), guard));
+    const server = get(TYPES.HttpServer);
+    server.addWebSocketRoute(guarded(streamRoute(get(TYPES.StreamPublisher), get(TYPES.StreamMetrics), get(TYPES.Config)), guard));
     get(TYPES.CollectionEngine).start();
-    return get(TYPES.HttpServer).listen();
+    return server.listen();
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,10 @@ import { TYPES } from '../../container/identifiers';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { type HttpRequestMetrics, methodLabel, type RouteRecorder, UNMATCHED_ENDPOINT } from '../metrics/http-request-metrics';
+import type { StreamTransport } from '../stream/stream-publisher';
+import { urlTooLong } from './request-limits';
 import { type HttpReply, type HttpRequest, parameterNames, type Route, type RouteTable } from './route-table';
+import { isUpgrade, type WebSocketClient, type WebSocketRoute, type WebSocketSession, type WebSocketUpgrade } from './websocket-route';
 
 /**
  * True when the native uWS addon is loaded. The package silently falls back to a slow pure-JS
@@ -25,6 +28,7 @@ const STATUS_TEXT: Record<number, string> = {
   405: '405 Method Not Allowed',
   413: '413 Payload Too Large',
   414: '414 URI Too Long',
+  426: '426 Upgrade Required',
   429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
@@ -32,6 +36,15 @@ const STATUS_TEXT: Record<number, string> = {
 
 const NOT_FOUND: HttpReply = { status: 404, headers: { 'Content-Type': 'text/plain' }, body: 'not found\n' };
 const INTERNAL_ERROR: HttpReply = { status: 500, headers: { 'Content-Type': 'text/plain' }, body: 'internal error\n' };
+
+/** A WebSocket's state: the session opener from the upgrade, then the session; `closed` once uWS invalidated it. */
+interface SocketData {
+  readonly open: WebSocketUpgrade['open'];
+  session?: WebSocketSession;
+  closed: boolean;
+}
+
+type Socket = uws.WebSocket<SocketData>;
 
 /** Whether the response can still be written: uWS invalidates it on abort. */
 interface ResponseState {
@@ -43,11 +56,15 @@ interface ResponseState {
  * The one file that knows uWebSockets.js. It copies what a handler needs out of the
  * stack-allocated request, records every request against its route template, and writes the
  * reply with backpressure (tryEnd/onWritable), corked when written outside the request callback.
+ * WebSocket upgrades are requests like any other (counted, 101 when accepted); published
+ * messages reach only the subscribers whose session admits them.
  */
 @injectable()
-export class UwsServer {
+export class UwsServer implements StreamTransport {
   private readonly app: uws.TemplatedApp;
   private listenSocket?: uws.us_listen_socket;
+  private readonly webSocketRoutes: WebSocketRoute[] = [];
+  private readonly sockets = new Set<Socket>();
 
   constructor(
     @inject(TYPES.RouteTable) private readonly routes: RouteTable,
@@ -55,11 +72,42 @@ export class UwsServer {
     @inject(TYPES.Config) private readonly config: Config,
     @inject(TYPES.Logger) private readonly logger: Logger,
   ) {
-    this.app = uws.App();
+    const { tls } = config;
+    this.app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
+  }
+
+  /** Adds a WebSocket endpoint; call before listen(). */
+  addWebSocketRoute(route: WebSocketRoute): this {
+    this.webSocketRoutes.push(route);
+    return this;
+  }
+
+  publish(topic: string, message: string): void {
+    // Subscribers a session turns away are taken off the topic for this one message.
+    const skipped: Socket[] = [];
+    for (const socket of this.sockets) {
+      const data = socket.getUserData();
+      if (data.closed || !socket.isSubscribed(topic)) continue;
+      const admitted = data.session?.admits(socket.getBufferedAmount()) ?? true;
+      if (!admitted && !data.closed) {
+        socket.unsubscribe(topic);
+        skipped.push(socket);
+      }
+    }
+    this.app.publish(topic, message);
+    for (const socket of skipped) if (!socket.getUserData().closed) socket.subscribe(topic);
+  }
+
+  bufferedBytes(): number {
+    let total = 0;
+    for (const socket of this.sockets) total += socket.getBufferedAmount();
+    return total;
   }
 
   /** Registers the routes and listens; resolves with the bound port. */
   listen(): Promise<number> {
+    // WebSocket routes first: uWS passes a plain GET of the same path on to the next handler.
+    for (const route of this.webSocketRoutes) this.registerWebSocket(route);
     for (const route of this.routes.routes()) this.register(route);
     const unmatched = this.metrics.route(UNMATCHED_ENDPOINT);
     this.app.any('/*', (res, req) => {
@@ -94,19 +142,8 @@ export class UwsServer {
     const handle = (res: uws.HttpResponse, req: uws.HttpRequest): void => {
       const method = methodLabel(req.getMethod());
       // uWS's request object is only valid until this callback returns: copy everything now.
-      const params: Record<string, string> = {};
-      names.forEach((name, index) => (params[name] = req.getParameter(index)));
-      const headers: Record<string, string> = {};
-      for (const name of headerNames) headers[name] = req.getHeader(name);
-      const request: HttpRequest = {
-        method,
-        path: req.getUrl(),
-        query: req.getQuery() ?? '',
-        params,
-        headers,
-        remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
-      };
-      this.serve(res, method, recorder, () => route.handler(request));
+      const request = copyRequest(res, req, method, names, headerNames);
+      this.serve(res, method, recorder, () => urlTooLong(request) ?? route.handler(request));
     };
     switch (route.method) {
       case 'GET': this.app.get(route.path, handle); break;
@@ -119,8 +156,69 @@ export class UwsServer {
     }
   }
 
-  /** Runs a handler and answers; no exception leaves this method into uWS. */
-  private serve(res: uws.HttpResponse, method: string, recorder: RouteRecorder, handler: () => HttpReply | Promise<HttpReply>): void {
+  private registerWebSocket(route: WebSocketRoute): void {
+    const recorder = this.metrics.route(route.path);
+    const names = parameterNames(route.path);
+    const headerNames = route.headers ?? [];
+    const { maxPayloadBytes, maxBufferedBytes, idleTimeoutSeconds } = route.limits;
+    this.app.ws<SocketData>(route.path, {
+      maxPayloadLength: maxPayloadBytes,
+      maxBackpressure: maxBufferedBytes,
+      idleTimeout: idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      compression: uws.DISABLED,
+      upgrade: (res, req, context) => {
+        const method = methodLabel(req.getMethod());
+        const request = copyRequest(res, req, method, names, headerNames);
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const upgrade = (accepted: WebSocketUpgrade) => {
+          const data: SocketData = { open: accepted.open, closed: false };
+          res.upgrade(data, key, protocol, extensions, context);
+        };
+        this.serve(res, method, recorder, () => urlTooLong(request) ?? route.handler(request), upgrade);
+      },
+      open: (socket: Socket) => {
+        this.sockets.add(socket);
+        const data = socket.getUserData();
+        this.guard(`opening a ${route.path} session`, () => socket.cork(() => (data.session = data.open(clientOf(socket)))));
+      },
+      message: (socket: Socket, message, isBinary) => {
+        // The ArrayBuffer is only valid during this callback: decode it now.
+        const text = Buffer.from(message).toString('utf8');
+        this.guard(`a ${route.path} message`, () => socket.getUserData().session?.received(text, isBinary));
+      },
+      close: (socket: Socket, code, message) => {
+        this.sockets.delete(socket);
+        const data = socket.getUserData();
+        data.closed = true;
+        const reason = Buffer.from(message).toString('utf8');
+        this.guard(`closing a ${route.path} session`, () => data.session?.closed(code, reason));
+      },
+    });
+  }
+
+  /** Runs a session callback; its exception is logged, never thrown into uWS. */
+  private guard(what: string, callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.logger.error(`${what} failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  /**
+   * Runs a handler and answers; no exception leaves this method into uWS. A WebSocket upgrade
+   * (status 101) is carried out by `upgrade`, which only WebSocket routes pass.
+   */
+  private serve(
+    res: uws.HttpResponse,
+    method: string,
+    recorder: RouteRecorder,
+    handler: () => HttpReply | WebSocketUpgrade | Promise<HttpReply>,
+    upgrade?: (accepted: WebSocketUpgrade) => void,
+  ): void {
     const startedMs = performance.now();
     const state: ResponseState = { aborted: false, answered: false };
     recorder.begin(method);
@@ -128,10 +226,12 @@ export class UwsServer {
       state.aborted = true;
       if (!state.answered) recorder.abort(method);
     });
-    const answer = (reply: HttpReply): void => {
+    const answer = (outcome: HttpReply | WebSocketUpgrade): void => {
       if (state.aborted) return;
+      const reply = isUpgrade(outcome) && !upgrade ? INTERNAL_ERROR : outcome;
       try {
-        this.write(res, state, reply);
+        if (isUpgrade(reply)) upgrade?.(reply);
+        else this.write(res, state, reply);
       } catch (error) {
         this.logger.error(`writing a ${reply.status} reply failed: ${(error as Error).message}`);
       }
@@ -139,7 +239,7 @@ export class UwsServer {
       recorder.end(method, reply.status, (performance.now() - startedMs) / 1000);
     };
 
-    let reply: HttpReply | Promise<HttpReply>;
+    let reply: HttpReply | WebSocketUpgrade | Promise<HttpReply>;
     try {
       reply = handler();
     } catch (error) {
@@ -174,4 +274,40 @@ export class UwsServer {
       return sent;
     });
   }
+}
+
+/** Copies what a handler reads out of uWS's request, which is only valid during its callback. */
+function copyRequest(res: uws.HttpResponse, req: uws.HttpRequest, method: string, parameters: readonly string[], headerNames: readonly string[]): HttpRequest {
+  const params: Record<string, string> = {};
+  parameters.forEach((name, index) => (params[name] = req.getParameter(index)));
+  const headers: Record<string, string> = {};
+  for (const name of headerNames) headers[name] = '';
+  if (headerNames.length > 0) {
+    const wanted = new Set(headerNames);
+    // A header sent twice is read as one comma-separated list (RFC 9110 §5.3), so a second
+    // X-Forwarded-For line cannot hide behind the first.
+    req.forEach((name, value) => {
+      if (wanted.has(name)) headers[name] = headers[name] === '' ? value : `${headers[name]}, ${value}`;
+    });
+  }
+  return {
+    method,
+    path: req.getUrl(),
+    query: req.getQuery() ?? '',
+    params,
+    headers,
+    remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+  };
+}
+
+/** A session's handle on its socket: every call after close is a no-op, and writes are corked. */
+function clientOf(socket: Socket): WebSocketClient {
+  const open = () => !socket.getUserData().closed;
+  return {
+    subscribe: (topic) => void (open() && socket.subscribe(topic)),
+    unsubscribe: (topic) => void (open() && socket.unsubscribe(topic)),
+    send: (message) => void (open() && socket.cork(() => socket.send(message))),
+    bufferedBytes: () => (open() ? socket.getBufferedAmount() : 0),
+    close: (code, reason) => void (open() && socket.cork(() => socket.end(code, reason))),
+  };
 }

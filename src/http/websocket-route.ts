@@ -1,0 +1,56 @@
+import type { HttpReply, HttpRequest } from './route-table';
+
+/** What a session may do with its connection; the server adapter implements it over uWS. */
+export interface WebSocketClient {
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Sends one text message. Callers check bufferedBytes() first: the adapter sends whatever it is given. */
+  send(message: string): void;
+  /** Bytes written but not yet taken by the client. */
+  bufferedBytes(): number;
+  /** Closes with a close frame carrying `code` and `reason`. */
+  close(code: number, reason: string): void;
+}
+
+/** One connected client's protocol state; created when the connection opens. */
+export interface WebSocketSession {
+  received(message: string, isBinary: boolean): void;
+  /**
+   * Asked for each subscriber before a publish reaches it, with the bytes it has waiting: false
+   * leaves this client out of that message (the session may also close it).
+   */
+  admits(bufferedBytes: number): boolean;
+  /**
+   * The connection is gone, with the code and reason of the close frame, or 1006 and uWS's own
+   * reason when it ended the connection itself; the client may no longer be used.
+   */
+  closed(code: number, reason: string): void;
+}
+
+/** The reply that accepts a WebSocket upgrade: `open` makes the session once the socket exists. */
+export interface WebSocketUpgrade {
+  readonly status: 101;
+  readonly open: (client: WebSocketClient) => WebSocketSession;
+}
+
+export interface WebSocketLimits {
+  /** Largest message uWS takes in; a larger one ends the connection without a close frame. */
+  readonly maxPayloadBytes: number;
+  /** Bytes the server lets queue for a client before uWS itself discards messages (a safety net). */
+  readonly maxBufferedBytes: number;
+  /** Seconds without traffic after which a connection is closed; the server pings before that. */
+  readonly idleTimeoutSeconds: number;
+}
+
+/** A WebSocket endpoint: `handler` answers the upgrade request with a refusal or an acceptance. */
+export interface WebSocketRoute {
+  readonly path: string;
+  /** Request headers the handler reads; only these are copied out of uWS. */
+  readonly headers?: readonly string[];
+  readonly limits: WebSocketLimits;
+  readonly handler: (request: HttpRequest) => HttpReply | WebSocketUpgrade;
+}
+
+export function isUpgrade(reply: HttpReply | WebSocketUpgrade): reply is WebSocketUpgrade {
+  return reply.status === 101 && 'open' in reply;
+}

@@ -1,0 +1,57 @@
+import { inject, injectable } from 'inversify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { TYPES } from '../../container/identifiers';
+import type { StreamTransport } from './stream-publisher';
+
+/** Why a stream client left: on its own (or its network, or the idle timeout), too slow, or a protocol violation. */
+export const DISCONNECT_REASONS = ['client', 'slow', 'protocol'] as const;
+export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
+
+/** The live stream's own metrics, in the injected Registry. */
+@injectable()
+export class StreamMetrics {
+  private readonly clients: Gauge;
+  private readonly dropped: Counter;
+  private readonly disconnected: Counter<'reason'>;
+
+  constructor(
+    @inject(TYPES.Registry) registry: Registry,
+    @inject(TYPES.StreamTransport) transport: StreamTransport,
+  ) {
+    const registers = [registry];
+    this.clients = new Gauge({ name: 'stream_clients', help: 'WebSocket clients connected to /stream', registers });
+    this.dropped = new Counter({
+      name: 'stream_messages_dropped_total',
+      help: 'Stream messages not sent to a client because it had more than STREAM_MAX_BUFFER_BYTES waiting',
+      registers,
+    });
+    this.disconnected = new Counter({
+      name: 'stream_clients_disconnected_total',
+      help: 'Stream clients gone, by reason: client (closed by it, its network or the idle timeout), slow (too far behind), protocol (a message it may not send)',
+      labelNames: ['reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'stream_buffered_bytes',
+      help: 'Bytes written to stream clients and not yet taken by them, summed over clients',
+      registers,
+      collect() {
+        this.set(transport.bufferedBytes());
+      },
+    });
+    for (const reason of DISCONNECT_REASONS) this.disconnected.inc({ reason }, 0);
+  }
+
+  clientOpened(): void {
+    this.clients.inc();
+  }
+
+  clientClosed(reason: DisconnectReason): void {
+    this.clients.dec();
+    this.disconnected.inc({ reason });
+  }
+
+  messageDropped(): void {
+    this.dropped.inc();
+  }
+}

@@ -1,0 +1,46 @@
+import { inject, injectable, multiInject } from 'inversify';
+import { TYPES } from '../../container/identifiers';
+import type { CollectionSink } from '../../streams/engine';
+import type { CollectionResult, MetricSource } from '../../streams/source';
+import { serializeResult } from './protocol';
+
+/** Fan-out by topic, implemented by the server adapter; the publisher knows nothing more of it. */
+export interface StreamTransport {
+  /** Queues `message` for every client subscribed to `topic`. */
+  publish(topic: string, message: string): void;
+  /** Bytes written to clients and not yet taken by them, summed over clients. */
+  bufferedBytes(): number;
+}
+
+/** The topic a source's messages are published under. */
+export function sourceTopic(source: string): string {
+  return `source/${source}`;
+}
+
+/**
+ * The live stream's collection sink: serializes each result once, publishes it under its
+ * source's topic, and keeps it as that source's latest message for clients that subscribe later.
+ */
+@injectable()
+export class StreamPublisher implements CollectionSink {
+  readonly sourceNames: readonly string[];
+  private readonly latestMessages = new Map<string, string>();
+
+  constructor(
+    @inject(TYPES.StreamTransport) private readonly transport: StreamTransport,
+    @multiInject(TYPES.MetricSource) sources: readonly MetricSource[],
+  ) {
+    this.sourceNames = sources.map((source) => source.name);
+  }
+
+  apply(result: CollectionResult): void {
+    const message = serializeResult(result);
+    this.latestMessages.set(result.source, message);
+    this.transport.publish(sourceTopic(result.source), message);
+  }
+
+  /** The last message of `source`, or undefined before its first collection. */
+  latest(source: string): string | undefined {
+    return this.latestMessages.get(source);
+  }
+}

@@ -1,0 +1,134 @@
+import type { Config } from '../config';
+import { json, type Route } from '../http/route-table';
+import type { WebSocketClient, WebSocketRoute, WebSocketSession } from '../http/websocket-route';
+import { errorMessage, parseClientMessage, parseSourcesQuery } from './protocol';
+import type { DisconnectReason, StreamMetrics } from './stream-metrics';
+import { sourceTopic, type StreamPublisher } from './stream-publisher';
+
+export const STREAM_PATH = '/stream';
+
+/** Client messages are a few source names: a bigger one is closed with 1009. */
+export const MAX_CLIENT_MESSAGE_BYTES = 4096;
+
+/** Past this uWS drops the connection itself, without a close frame, before the message is even read. */
+const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+/** A client that has had this many messages in a row dropped is closed: it is not reading at all. */
+export const SKIPS_BEFORE_CLOSE = 10;
+
+/** Close codes (RFC 6455 §7.4.1) the stream sends. */
+export const CLOSE_UNSUPPORTED_DATA = 1003;
+export const CLOSE_POLICY_VIOLATION = 1008;
+export const CLOSE_MESSAGE_TOO_BIG = 1009;
+
+/** uWS ends a connection over a protocol violation (bad UTF-8, oversized frame) with 1006 and "Received …". */
+const UWS_PROTOCOL_VIOLATION = /^Received /;
+
+/**
+ * One /stream client: its subscriptions follow its messages, each subscription starts with the
+ * source's latest message, and its backlog is kept under `maxBufferedBytes` by dropping
+ * messages (counted) rather than queueing them; a client that stays behind is closed.
+ */
+export class StreamSession implements WebSocketSession {
+  private skippedInARow = 0;
+  private closing?: DisconnectReason;
+
+  constructor(
+    private readonly client: WebSocketClient,
+    private readonly publisher: StreamPublisher,
+    private readonly metrics: StreamMetrics,
+    private readonly maxBufferedBytes: number,
+  ) {
+    metrics.clientOpened();
+  }
+
+  subscribe(sources: readonly string[]): void {
+    for (const source of sources) {
+      this.client.subscribe(sourceTopic(source));
+      const latest = this.publisher.latest(source);
+      if (latest !== undefined) this.sendIfAdmitted(latest);
+    }
+  }
+
+  received(message: string, isBinary: boolean): void {
+    if (isBinary) {
+      this.closeFor('protocol', CLOSE_UNSUPPORTED_DATA, 'binary messages are not supported; send JSON text');
+      return;
+    }
+    if (Buffer.byteLength(message) > MAX_CLIENT_MESSAGE_BYTES) {
+      this.closeFor('protocol', CLOSE_MESSAGE_TOO_BIG, `messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
+      return;
+    }
+    // A malformed message is answered, not punished: the stream goes on with the subscriptions it has.
+    const change = parseClientMessage(message, this.publisher.sourceNames);
+    if ('error' in change) {
+      this.sendIfAdmitted(errorMessage(change.error));
+      return;
+    }
+    for (const source of change.unsubscribe) this.client.unsubscribe(sourceTopic(source));
+    this.subscribe(change.subscribe);
+  }
+
+  admits(bufferedBytes: number): boolean {
+    if (bufferedBytes < this.maxBufferedBytes) {
+      this.skippedInARow = 0;
+      return true;
+    }
+    this.metrics.messageDropped();
+    if (++this.skippedInARow >= SKIPS_BEFORE_CLOSE) this.closeFor('slow', CLOSE_POLICY_VIOLATION, 'too far behind: messages were dropped');
+    return false;
+  }
+
+  closed(code: number, reason: string): void {
+    this.metrics.clientClosed(this.closing ?? (code === 1006 && UWS_PROTOCOL_VIOLATION.test(reason) ? 'protocol' : 'client'));
+  }
+
+  private sendIfAdmitted(message: string): void {
+    if (this.admits(this.client.bufferedBytes())) this.client.send(message);
+  }
+
+  private closeFor(reason: DisconnectReason, code: number, text: string): void {
+    if (this.closing) return;
+    this.closing = reason;
+    this.client.close(code, text);
+  }
+}
+
+/** GET /stream as a WebSocket endpoint: `?sources=a,b` picks the initial subscriptions (default: all). */
+export function streamRoute(publisher: StreamPublisher, metrics: StreamMetrics, config: Config): WebSocketRoute {
+  const maxBufferedBytes = config.streamMaxBufferBytes;
+  return {
+    path: STREAM_PATH,
+    limits: {
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
+      // Only a safety net: sessions drop messages at maxBufferedBytes, before uWS would.
+      maxBufferedBytes: maxBufferedBytes + 16 * 1024 * 1024,
+      idleTimeoutSeconds: 120,
+    },
+    handler: (request) => {
+      const sources = parseSourcesQuery(request.query, publisher.sourceNames);
+      if ('error' in sources) return json(400, sources);
+      return {
+        status: 101,
+        open: (client) => {
+          const session = new StreamSession(client, publisher, metrics, maxBufferedBytes);
+          session.subscribe(sources);
+          return session;
+        },
+      };
+    },
+  };
+}
+
+/** A plain GET /stream (no upgrade) gets told what the endpoint is, counted under its own route. */
+export function streamUpgradeRequiredRoute(): Route {
+  return {
+    method: 'GET',
+    path: STREAM_PATH,
+    handler: () => ({
+      status: 426,
+      headers: { 'Content-Type': 'text/plain', Upgrade: 'websocket' },
+      body: `${STREAM_PATH} is a WebSocket endpoint: connect with a WebSocket client\n`,
+    }),
+  };
+}

@@ -1,0 +1,192 @@
+import https from 'node:https';
+import net from 'node:net';
+import { TYPES } from '../../container/identifiers';
+import { get, parseExposition, sampleValue } from '../support/http';
+import { spawnService, startService, type RunningService } from '../support/service';
+import { makeSelfSignedCertificate } from '../support/tls';
+import { openStream } from '../support/websocket';
+
+/** The service's own metrics, read in-process (a refused client cannot scrape them). */
+async function requestCount(service: RunningService, endpoint: string, status: string): Promise<number> {
+  const { samples } = parseExposition(await service.container.get(TYPES.Registry).metrics());
+  return sampleValue(samples, 'http_requests_total', { method: 'GET', endpoint, status }) ?? 0;
+}
+
+/**
+ * One raw HTTP/1.1 exchange, for what fetch will not send (repeated headers, odd methods, garbage):
+ * what came back before the server closed the connection ('' if nothing; a reset counts as closing).
+ */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    // Written, not ended: uWS takes a half-closed connection for a client that left.
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', () => undefined);
+  });
+}
+
+const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? NaN);
+
+async function withService(env: Record<string, string>, body: (service: RunningService) => Promise<void>): Promise<void> {
+  const service = await startService({ SOURCES: 'app', METRICS_RATE_LIMIT: '0', ...env });
+  try {
+    await body(service);
+  } finally {
+    await service.stop();
+  }
+}
+
+describe('METRICS_ALLOWLIST and TRUSTED_PROXIES', () => {
+  it('refuses loopback with 403 when the allowlist leaves it out, on /metrics and /stream, counted; /health stays open', () =>
+    withService({ METRICS_ALLOWLIST: '10.0.0.0/8,fc00::/7' }, async (service) => {
+      const denied = await get(service.port, '/metrics');
+      expect(denied.status).toBe(403);
+      expect(denied.body).toBe('forbidden: 127.0.0.1 is not in METRICS_ALLOWLIST\n');
+      await expect(openStream(service.port)).rejects.toMatchObject({ status: 403 });
+      expect((await get(service.port, '/health')).status).toBe(200);
+      expect(await requestCount(service, '/metrics', '403')).toBe(1);
+      expect(await requestCount(service, '/stream', '403')).toBe(1);
+      expect(await requestCount(service, '/health', '200')).toBe(1);
+    }));
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy', () =>
+    withService({ METRICS_ALLOWLIST: '10.0.0.0/8' }, async (service) => {
+      expect((await get(service.port, '/metrics', { 'X-Forwarded-For': '10.1.2.3' })).status).toBe(403);
+      await expect(openStream(service.port, '', { headers: { 'X-Forwarded-For': '10.1.2.3' } })).rejects.toMatchObject({ status: 403 });
+    }));
+
+  it('through a trusted proxy, lets the forwarded address decide', () =>
+    withService({ METRICS_ALLOWLIST: '10.0.0.0/8', TRUSTED_PROXIES: '127.0.0.1/32' }, async (service) => {
+      expect((await get(service.port, '/metrics', { 'X-Forwarded-For': '10.1.2.3' })).status).toBe(200);
+      expect((await get(service.port, '/metrics', { 'X-Forwarded-For': '203.0.113.9' })).status).toBe(403);
+      // The client wrote the left part itself; the proxy appended the address it saw.
+      expect((await get(service.port, '/metrics', { 'X-Forwarded-For': '10.1.2.3, 203.0.113.9' })).status).toBe(403);
+      // Without the header the proxy itself is the client, and loopback is not allowed here.
+      expect((await get(service.port, '/metrics')).status).toBe(403);
+      // A second header line is read with the first, so it cannot hide behind it.
+      const twoLines = await rawRequest(service.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.1.2.3\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n');
+      expect(statusOf(twoLines)).toBe(403);
+      const stream = await openStream(service.port, 'sources=app', { headers: { 'X-Forwarded-For': '10.1.2.3' } });
+      expect(await stream.next()).toMatchObject({ source: 'app' });
+      stream.socket.close();
+    }));
+});
+
+describe('METRICS_TOKEN and METRICS_BASIC_AUTH', () => {
+  const TOKEN = 'tok-5f2a9c81e0';
+  const basic = (userPassword: string) => `Basic ${Buffer.from(userPassword).toString('base64')}`;
+
+  it('asks for the bearer token with 401 and WWW-Authenticate, and accepts the right one', () =>
+    withService({ METRICS_TOKEN: TOKEN }, async (service) => {
+      for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }] as Array<Record<string, string>>) {
+        const refused = await get(service.port, '/metrics', headers);
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="iotflow-metrics"');
+      }
+      expect((await get(service.port, '/metrics', { Authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+      await expect(openStream(service.port)).rejects.toMatchObject({ status: 401 });
+      const stream = await openStream(service.port, 'sources=app', { headers: { Authorization: `Bearer ${TOKEN}` } });
+      expect(await stream.next()).toMatchObject({ source: 'app' });
+      stream.socket.close();
+      expect((await get(service.port, '/health')).status).toBe(200);
+      expect(await requestCount(service, '/metrics', '401')).toBe(3);
+      expect(await requestCount(service, '/stream', '401')).toBe(1);
+      expect(service.logLines.join('')).not.toContain(TOKEN);
+    }));
+
+  it('accepts either the token or basic auth when both are set', () =>
+    withService({ METRICS_TOKEN: TOKEN, METRICS_BASIC_AUTH: 'prometheus:pa55:word' }, async (service) => {
+      expect((await get(service.port, '/metrics', { Authorization: basic('prometheus:pa55:word') })).status).toBe(200);
+      expect((await get(service.port, '/metrics', { Authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+      const wrong = await get(service.port, '/metrics', { Authorization: basic('prometheus:nope') });
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="iotflow-metrics", Basic realm="iotflow-metrics", charset="UTF-8"');
+    }));
+});
+
+describe('METRICS_RATE_LIMIT', () => {
+  it('answers a burst past the limit with 429 and Retry-After, counted; /health is not limited', () =>
+    withService({ METRICS_RATE_LIMIT: '1' }, async (service) => {
+      const replies = await Promise.all(Array.from({ length: 12 }, () => get(service.port, '/metrics')));
+      const limited = replies.filter((reply) => reply.status === 429);
+      // Burst of 2 and 1 a second: at most 2 + the seconds the burst took pass.
+      expect(limited.length).toBeGreaterThanOrEqual(5);
+      expect(replies.filter((reply) => reply.status === 200).length + limited.length).toBe(12);
+      for (const reply of limited) expect(Number(reply.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await requestCount(service, '/metrics', '429')).toBe(limited.length);
+      const health = await Promise.all(Array.from({ length: 12 }, () => get(service.port, '/health')));
+      expect(health.every((reply) => reply.status === 200)).toBe(true);
+    }));
+});
+
+describe('TLS_CERT_FILE and TLS_KEY_FILE', () => {
+  const certificate = makeSelfSignedCertificate();
+  afterAll(() => certificate.remove());
+
+  it('serves /metrics over HTTPS and /stream over WSS with the configured certificate', () =>
+    withService({ TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile }, async (service) => {
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        https
+          .get({ host: '127.0.0.1', port: service.port, path: '/metrics', ca: certificate.pem }, (response) => {
+            let text = '';
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+          })
+          .on('error', reject);
+      });
+      expect(status).toBe(200);
+      expect(body).toContain('# TYPE app_info gauge');
+      const stream = await openStream(service.port, 'sources=app', { scheme: 'wss', ca: certificate.pem });
+      expect(await stream.next()).toMatchObject({ source: 'app' });
+      stream.socket.close();
+      // Without the CA the certificate is not trusted; plain HTTP gets no answer.
+      await expect(openStream(service.port, '', { scheme: 'wss' })).rejects.toThrow(/self-signed|certificate/);
+      await expect(get(service.port, '/health')).rejects.toThrow();
+    }));
+
+  it.each([
+    [{ TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, 'TLS_CERT_FILE', 'ENOENT'],
+    [{ TLS_CERT_FILE: '<cert>', TLS_KEY_FILE: '/nonexistent/key.pem' }, 'TLS_KEY_FILE', 'ENOENT'],
+    [{ TLS_CERT_FILE: '<cert>' }, 'TLS_KEY_FILE', 'since TLS_CERT_FILE is set'],
+    [{ TLS_CERT_FILE: '<key>', TLS_KEY_FILE: '<key>' }, 'TLS_CERT_FILE', 'its content is not one'],
+  ])('exits 2 naming the variable for %j', async (env, variable, reason) => {
+    const files: Record<string, string> = { '<cert>': certificate.certFile, '<key>': certificate.keyFile };
+    const resolved = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, files[value] ?? value]));
+    const service = spawnService({ SOURCES: 'app', ...resolved });
+    expect(await service.exited).toBe(2);
+    expect(service.stderr()).toMatch(new RegExp(`^configuration error: ${variable}=.* is invalid: expected .*${reason}.*\\n$`));
+  });
+});
+
+describe('bad HTTP input', () => {
+  it('answers a huge query string with 414 and unrouted methods with 404, counted, and goes on serving', () =>
+    withService({}, async (service) => {
+      const hugeQuery = await rawRequest(service.port, `GET /metrics?${'a'.repeat(64 * 1024)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(statusOf(hugeQuery)).toBe(414);
+      expect(await requestCount(service, '/metrics', '414')).toBe(1);
+      await expect(openStream(service.port, `sources=${'app,'.repeat(4000)}app`)).rejects.toMatchObject({ status: 414 });
+      expect(statusOf(await rawRequest(service.port, 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'))).toBe(404);
+      expect(statusOf(await rawRequest(service.port, 'TRACE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))).toBe(404);
+      expect((await get(service.port, '/metrics')).status).toBe(200);
+    }));
+
+  it('survives what uWS refuses to parse: it closes the connection, or lets it time out, and serves the others', () =>
+    withService({}, async (service) => {
+      const closedAtOnce = ['BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n', `GET /metrics HTTP/1.1\r\nHost: x\r\nX-Filler: ${'b'.repeat(512 * 1024)}\r\n\r\n`];
+      for (const text of closedAtOnce) expect(await rawRequest(service.port, text)).toBe('');
+      // uWS waits for the rest of these until its idle timeout; meanwhile everyone else is served.
+      const pending = ['\x16\x03\x01 not http at all\r\n\r\n', 'GET /metrics HTTP/1.1\r\nBroken header line\r\n\r\n'].map((text) => {
+        const socket = net.connect(service.port, '127.0.0.1', () => socket.write(text));
+        socket.on('error', () => undefined);
+        return socket;
+      });
+      try {
+        await Promise.all(pending.map((socket) => new Promise((resolve) => socket.once('connect', resolve))));
+        expect((await get(service.port, '/metrics')).status).toBe(200);
+      } finally {
+        for (const socket of pending) socket.destroy();
+      }
+    }));
+});

@@ -1,0 +1,204 @@
+import net from 'node:net';
+import { register } from 'prom-client';
+import { defer, of } from 'rxjs';
+import { TYPES } from '../../container/identifiers';
+import type { MetricSource, Sample } from '../../streams/source';
+import { get, parseExposition, sampleValue } from '../support/http';
+import { eventually, startService, type RunningService } from '../support/service';
+import { nextMatching, openStream, type StreamClient } from '../support/websocket';
+
+/** The service's own metrics, read in-process. */
+async function scrape(service: RunningService): Promise<Map<string, number>> {
+  return parseExposition(await service.container.get(TYPES.Registry).metrics()).samples;
+}
+
+async function firstCollection(service: RunningService, source: string): Promise<void> {
+  await eventually(async () => (sampleValue(await scrape(service), 'collector_up', { source }) === 1 ? true : undefined), `a first ${source} collection`);
+}
+
+const timestampOf = (message: Record<string, unknown>) => message.timestamp as number;
+
+/** A second small source beside `app`, so the tests depend on no external service. */
+const tickSource: MetricSource = {
+  name: 'tick',
+  metrics: [{ name: 'tick_value', help: 'test source', type: 'gauge' }],
+  collect: () => defer(() => of([{ name: 'tick_value', value: Date.now() }])),
+};
+
+describe('GET /stream', () => {
+  let service: RunningService;
+
+  beforeAll(async () => {
+    // 200 upgrades from one address at once: past the default rate limit, which has its own test.
+    service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0' }, (container) => {
+      container.bind(TYPES.MetricSource).toConstantValue(tickSource);
+    });
+    await firstCollection(service, 'app');
+    await firstCollection(service, 'tick');
+  });
+
+  afterAll(() => service.stop());
+
+  it('sends the latest snapshot at once, then one message per collection', async () => {
+    const client = await openStream(service.port, 'sources=app');
+    try {
+      const snapshot = await client.next();
+      expect(snapshot).toMatchObject({ source: 'app', up: true });
+      const names = (snapshot.metrics as Array<{ name: string; labels: Record<string, string>; value: number }>).map((metric) => metric.name);
+      expect(names).toEqual(expect.arrayContaining(['app_info', 'app_uptime_seconds', 'app_start_time_seconds']));
+      const tick = await client.next();
+      expect(tick).toMatchObject({ source: 'app', up: true });
+      expect(timestampOf(tick)).toBeGreaterThan(timestampOf(snapshot));
+      expect(client.pending.filter((message) => message.source !== 'app')).toEqual([]);
+    } finally {
+      client.socket.close();
+    }
+  });
+
+  it('subscribes to every source without the parameter, and follows subscribe/unsubscribe messages', async () => {
+    const client = await openStream(service.port);
+    try {
+      const snapshots = [await client.next(), await client.next()];
+      expect(snapshots.map((message) => message.source).sort()).toEqual(['app', 'tick']);
+
+      client.socket.send(JSON.stringify({ unsubscribe: ['app'] }));
+      // Messages are handled in order: once the answer to this bad one arrives, app is unsubscribed.
+      client.socket.send('not json');
+      await nextMatching(client, (message) => typeof message.error === 'string');
+      const afterwards = await nextMatching(client, (message) => message.source === 'tick');
+      await nextMatching(client, (message) => message.source === 'tick');
+      expect(afterwards.concat(client.pending).filter((message) => message.source === 'app')).toEqual([]);
+
+      client.socket.send(JSON.stringify({ subscribe: ['app'] }));
+      const resubscribed = await nextMatching(client, (message) => message.source === 'app');
+      expect(resubscribed.at(-1)).toMatchObject({ source: 'app', up: true });
+    } finally {
+      client.socket.close();
+    }
+  });
+
+  it('answers a plain GET with 426 and an unknown source with 400, both counted', async () => {
+    const plain = await get(service.port, '/stream');
+    expect(plain.status).toBe(426);
+    expect(plain.headers.get('upgrade')).toBe('websocket');
+    await expect(openStream(service.port, 'sources=app,kafka')).rejects.toMatchObject({ status: 400 });
+    const samples = await scrape(service);
+    expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '426' })).toBe(1);
+    expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '400' })).toBe(1);
+    expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '101' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('closes a client over a binary (1003) or oversized (1009) message, and goes on', async () => {
+    const binary = await openStream(service.port, 'sources=app');
+    binary.socket.send(Buffer.from([1, 2, 3]));
+    expect(await binary.closed).toEqual({ code: 1003, reason: expect.stringContaining('binary') });
+
+    const oversized = await openStream(service.port, 'sources=app');
+    oversized.socket.send(JSON.stringify({ subscribe: ['app'], padding: 'x'.repeat(10_000) }));
+    expect(await oversized.closed).toEqual({ code: 1009, reason: 'messages are at most 4096 bytes' });
+
+    const huge = await openStream(service.port, 'sources=app');
+    huge.socket.send('x'.repeat(200_000)); // Past uWS's own limit: it drops the connection at once.
+    expect((await huge.closed).code).toBe(1006);
+
+    const after = await openStream(service.port, 'sources=app');
+    expect(await after.next()).toMatchObject({ source: 'app' });
+    after.socket.close();
+    await eventually(async () => ((sampleValue(await scrape(service), 'stream_clients_disconnected_total', { reason: 'protocol' }) ?? 0) >= 3 ? true : undefined), 'three protocol disconnects');
+  });
+
+  it('serves 200 clients at once: every one gets the next collection', async () => {
+    const clients: StreamClient[] = [];
+    try {
+      for (let batch = 0; batch < 4; batch++) {
+        clients.push(...(await Promise.all(Array.from({ length: 50 }, () => openStream(service.port, 'sources=app')))));
+      }
+      const snapshots = await Promise.all(clients.map((client) => client.next()));
+      const newest = Math.max(...snapshots.map(timestampOf));
+      const ticks = await Promise.all(clients.map((client) => nextMatching(client, (message) => timestampOf(message) > newest)));
+      const tickTimestamps = new Set(ticks.map((seen) => timestampOf(seen.at(-1)!)));
+      // All got a collection newer than every snapshot; most likely the very same one.
+      expect(ticks).toHaveLength(200);
+      expect(tickTimestamps.size).toBeLessThanOrEqual(2);
+      expect(sampleValue(await scrape(service), 'stream_clients')).toBe(200);
+    } finally {
+      for (const client of clients) client.socket.close();
+    }
+    await eventually(async () => (sampleValue(await scrape(service), 'stream_clients') === 0 ? true : undefined), 'the 200 clients to be gone');
+  });
+});
+
+describe('a stream client that does not read', () => {
+  /** ~300 kB a collection, five collections a second: enough to fill the kernel's socket buffers within seconds. */
+  const bulkSource: MetricSource = {
+    name: 'bulk',
+    metrics: [{ name: 'bulk_value', help: 'test filler', type: 'gauge', labelNames: ['series'] }],
+    collect: () => defer(() => of(Array.from({ length: 3000 }, (_, i): Sample => ({ name: 'bulk_value', labels: { series: `series-${i}-${'x'.repeat(50)}` }, value: Math.random() })))),
+  };
+  const LIMIT = 64 * 1024;
+  let service: RunningService;
+
+  beforeAll(async () => {
+    service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '0.2', STREAM_MAX_BUFFER_BYTES: String(LIMIT), METRICS_RATE_LIMIT: '0' }, (container) => {
+      container.bind(TYPES.MetricSource).toConstantValue(bulkSource);
+    });
+    await firstCollection(service, 'bulk');
+  });
+
+  afterAll(() => service.stop());
+
+  it('gets messages dropped, then is closed as slow, holding at most the limit plus one message; other clients go on', async () => {
+    const reader = await openStream(service.port, 'sources=bulk');
+    const stalled = await openStream(service.port, 'sources=bulk');
+    // Stop reading from the socket: the kernel's buffers fill, then the server's.
+    (stalled.socket as unknown as { _socket: net.Socket })._socket.pause();
+    let readerMessages = 0;
+    reader.socket.on('message', () => readerMessages++);
+
+    const messageBytes = Buffer.byteLength(JSON.stringify(await reader.next()));
+    let largestBuffered = 0;
+    const closed = await eventually(async () => {
+      const samples = await scrape(service);
+      largestBuffered = Math.max(largestBuffered, sampleValue(samples, 'stream_buffered_bytes') ?? 0);
+      return (sampleValue(samples, 'stream_clients_disconnected_total', { reason: 'slow' }) ?? 0) >= 1 ? samples : undefined;
+    }, 'the stalled client to be closed as slow', 600, 50);
+
+    expect(sampleValue(closed, 'stream_messages_dropped_total')).toBeGreaterThanOrEqual(1);
+    expect(largestBuffered).toBeGreaterThan(0);
+    // Sends stop at the limit: one message may cross it, plus the app source's small one.
+    expect(largestBuffered).toBeLessThanOrEqual(LIMIT + messageBytes + 16 * 1024);
+    expect(sampleValue(closed, 'stream_clients')).toBe(1);
+    const before = readerMessages;
+    await eventually(() => (readerMessages > before + 2 ? true : undefined), 'the reading client to keep receiving');
+    reader.socket.close();
+    stalled.socket.terminate();
+  });
+});
+
+describe('a failing source on the stream', () => {
+  it('is streamed as up:false with its error, without the password of a configured URL', async () => {
+    // A driver echoing its connection string: the engine scrubs the password before any sink sees it.
+    const failing: MetricSource = {
+      name: 'failing',
+      metrics: [],
+      collect: () => defer(() => Promise.reject(new Error('connect ECONNREFUSED redis://:hunter2@127.0.0.1:1'))),
+    };
+    const service = await startService({ SOURCES: 'app', REDIS_URL: 'redis://:hunter2@127.0.0.1:1', COLLECTION_INTERVAL_SECONDS: '1' }, (container) => {
+      container.bind(TYPES.MetricSource).toConstantValue(failing);
+    });
+    try {
+      const client = await openStream(service.port, 'sources=failing');
+      const failure = (await nextMatching(client, (message) => message.up === false)).at(-1)!;
+      expect(failure).toMatchObject({ source: 'failing', up: false, error: expect.stringContaining('ECONNREFUSED') });
+      expect(Object.keys(failure)).not.toContain('metrics');
+      expect(JSON.stringify(failure)).not.toContain('hunter2');
+      client.socket.close();
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+test('the stream metrics live in the injected registry, not the global one', () => {
+  expect(register.getSingleMetric('stream_clients')).toBeUndefined();
+});

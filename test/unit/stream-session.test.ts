@@ -1,0 +1,147 @@
+import { Registry } from 'prom-client';
+import type { WebSocketClient } from '../../src/http/websocket-route';
+import { StreamMetrics } from '../../src/stream/stream-metrics';
+import { StreamPublisher, type StreamTransport } from '../../src/stream/stream-publisher';
+import { SKIPS_BEFORE_CLOSE, StreamSession } from '../../src/stream/stream-route';
+import type { CollectionResult, MetricSource } from '../../streams/source';
+import { of } from 'rxjs';
+
+/** A transport that records what it is asked to publish. */
+class RecordingTransport implements StreamTransport {
+  readonly published: Array<[string, string]> = [];
+  publish(topic: string, message: string): void {
+    this.published.push([topic, message]);
+  }
+  bufferedBytes(): number {
+    return 0;
+  }
+}
+
+/** A client whose backlog the test sets, recording what the session does with it. */
+class RecordingClient implements WebSocketClient {
+  readonly topics = new Set<string>();
+  readonly sent: string[] = [];
+  closedWith?: [number, string];
+  backlog = 0;
+  subscribe(topic: string): void {
+    this.topics.add(topic);
+  }
+  unsubscribe(topic: string): void {
+    this.topics.delete(topic);
+  }
+  send(message: string): void {
+    this.sent.push(message);
+  }
+  bufferedBytes(): number {
+    return this.backlog;
+  }
+  close(code: number, reason: string): void {
+    this.closedWith = [code, reason];
+  }
+}
+
+const source = (name: string): MetricSource => ({ name, metrics: [], collect: () => of([]) });
+const result = (name: string, value: number): CollectionResult => ({
+  source: name,
+  timestamp: 1000,
+  durationSeconds: 0,
+  ok: true,
+  samples: [{ name: `${name}_value`, value }],
+});
+
+async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const metric = await registry.getSingleMetric(name)?.get();
+  return metric?.values.find((entry) => Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
+}
+
+describe('StreamPublisher and StreamSession', () => {
+  let registry: Registry;
+  let transport: RecordingTransport;
+  let publisher: StreamPublisher;
+  let metrics: StreamMetrics;
+  let client: RecordingClient;
+  let session: StreamSession;
+
+  beforeEach(() => {
+    registry = new Registry();
+    transport = new RecordingTransport();
+    publisher = new StreamPublisher(transport, [source('system'), source('redis')]);
+    metrics = new StreamMetrics(registry, transport);
+    client = new RecordingClient();
+    session = new StreamSession(client, publisher, metrics, 1000);
+  });
+
+  it('serializes each result once, publishes it under its source topic and keeps it as the latest', () => {
+    publisher.apply(result('system', 1));
+    publisher.apply(result('system', 2));
+    expect(transport.published.map(([topic]) => topic)).toEqual(['source/system', 'source/system']);
+    expect(JSON.parse(publisher.latest('system')!).metrics[0].value).toBe(2);
+    expect(publisher.latest('redis')).toBeUndefined();
+  });
+
+  it('gives a new subscription the latest message of each source at once', async () => {
+    publisher.apply(result('system', 7));
+    session.subscribe(['system', 'redis']);
+    expect([...client.topics]).toEqual(['source/system', 'source/redis']);
+    expect(client.sent.map((message) => JSON.parse(message).source)).toEqual(['system']); // redis: nothing collected yet
+    expect(await metricValue(registry, 'stream_clients')).toBe(1);
+  });
+
+  it('follows subscribe and unsubscribe messages and answers a bad one without closing', () => {
+    publisher.apply(result('redis', 3));
+    session.subscribe(['system']);
+    session.received('{"unsubscribe":["system"],"subscribe":["redis"]}', false);
+    expect([...client.topics]).toEqual(['source/redis']);
+    expect(JSON.parse(client.sent[0]).source).toBe('redis');
+    session.received('{"subscribe":["kafka"]}', false);
+    session.received('not json', false);
+    expect(client.sent.slice(1).map((message) => JSON.parse(message).error)).toEqual([
+      expect.stringContaining('unknown source "kafka"'),
+      expect.stringContaining('messages must be JSON'),
+    ]);
+    expect([...client.topics]).toEqual(['source/redis']);
+    expect(client.closedWith).toBeUndefined();
+  });
+
+  it('closes on a binary or oversized message, counted as a protocol disconnect', async () => {
+    session.received('{}', true);
+    expect(client.closedWith).toEqual([1003, expect.stringContaining('binary')]);
+    session.closed(1003, '');
+    const other = new RecordingClient();
+    const second = new StreamSession(other, publisher, metrics, 1000);
+    second.received(JSON.stringify({ subscribe: ['system'], pad: 'x'.repeat(5000) }), false);
+    expect(other.closedWith).toEqual([1009, 'messages are at most 4096 bytes']);
+    second.closed(1009, '');
+    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'protocol' })).toBe(2);
+    expect(await metricValue(registry, 'stream_clients')).toBe(0);
+  });
+
+  it('counts uWS ending a connection over bad input as protocol, anything else as the client leaving', async () => {
+    session.closed(1006, 'Received invalid UTF-8');
+    new StreamSession(new RecordingClient(), publisher, metrics, 1000).closed(1006, '');
+    new StreamSession(new RecordingClient(), publisher, metrics, 1000).closed(1000, 'bye');
+    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'protocol' })).toBe(1);
+    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'client' })).toBe(2);
+  });
+
+  it('drops messages for a client that is behind, counts them, and closes it once it stays behind', async () => {
+    expect(session.admits(999)).toBe(true);
+    for (let i = 1; i < SKIPS_BEFORE_CLOSE; i++) expect(session.admits(1000)).toBe(false);
+    expect(session.admits(0)).toBe(true); // caught up: the count starts again
+    expect(client.closedWith).toBeUndefined();
+    for (let i = 0; i < SKIPS_BEFORE_CLOSE; i++) session.admits(5000);
+    expect(client.closedWith).toEqual([1008, expect.stringContaining('too far behind')]);
+    session.closed(1006, '');
+    expect(await metricValue(registry, 'stream_messages_dropped_total')).toBe(2 * SKIPS_BEFORE_CLOSE - 1);
+    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'slow' })).toBe(1);
+    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'client' })).toBe(0);
+  });
+
+  it('does not send a snapshot to a client that is behind', () => {
+    publisher.apply(result('system', 1));
+    client.backlog = 4096;
+    session.subscribe(['system']);
+    expect(client.topics.has('source/system')).toBe(true);
+    expect(client.sent).toEqual([]);
+  });
+});
