@@ -6,11 +6,12 @@ import { appModule } from './app.module';
 import { coreModule } from './core.module';
 import { databaseModule } from './database.module';
 import { httpModule } from './http.module';
+import { mqttModule } from './mqtt.module';
 import { streamModule } from './stream.module';
 
 /** Builds the container: every area's module, loaded here and nowhere else. */
 export function createContainer(config: Config, logger?: Logger): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.loadSync(coreModule(config, logger), httpModule, appModule(config), databaseModule(config), streamModule);
+  container.loadSync(coreModule(config, logger), httpModule, appModule(config), databaseModule(config), mqttModule(config), streamModule);
   return container;
 }

@@ -22,6 +22,8 @@ export interface Config {
   readonly dbExactCountMaxRows: number;
   readonly deviceOnlineWindowSeconds: number;
   readonly mqttTelemetryTopic: string;
+  /** The broker's $SYS publish period assumed until one is observed (Mosquitto's sys_interval). */
+  readonly mqttSysIntervalSeconds: number;
   /** Filesystem types left out of the disk metrics. */
   readonly diskFsTypesExcluded: ReadonlySet<string>;
   /** Network interfaces left out of the network metrics. */
@@ -170,6 +172,7 @@ export function loadConfig(env: Env): Config {
     dbExactCountMaxRows: integer('DB_EXACT_COUNT_MAX_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
     deviceOnlineWindowSeconds: integer('DEVICE_ONLINE_WINDOW_SECONDS', 300, 1, 31 * 24 * 3600),
     mqttTelemetryTopic,
+    mqttSysIntervalSeconds: seconds('MQTT_SYS_INTERVAL_SECONDS', 10, 3600),
     diskFsTypesExcluded: new Set(list('DISK_FSTYPES_EXCLUDED', DEFAULT_DISK_FSTYPES_EXCLUDED)),
     networkInterfacesExcluded: new Set(list('NETWORK_INTERFACES_EXCLUDED', 'lo')),
     metricsAllowlist: cidrs('METRICS_ALLOWLIST', DEFAULT_METRICS_ALLOWLIST),

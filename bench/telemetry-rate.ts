@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import { firstValueFrom } from 'rxjs';
+import { systemClock } from '../src/clock';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { MqttSource } from '../streams/mqtt';
+
+export interface TelemetryRateOptions {
+  /** The broker; it must publish $SYS (any sys_interval but 0). */
+  readonly mqttUrl: string;
+  readonly messages: number;
+  /** Messages go round-robin to iotflow/devices/bench-<i>/telemetry/sensors, i < devices. */
+  readonly devices?: number;
+  /** Stop waiting when the count has not moved for this long. */
+  readonly idleTimeoutMs?: number;
+}
+
+export interface TelemetryRateResult {
+  readonly published: number;
+  /** Telemetry messages the `mqtt` source counted during the run: `published` when none was lost. */
+  readonly counted: number;
+  /** From the first publish to the last message counted. */
+  readonly seconds: number;
+  /** counted / seconds. */
+  readonly messagesPerSecond: number;
+  /** What the publisher alone managed (every PUBACK received), for telling who was the bottleneck. */
+  readonly publisherMessagesPerSecond: number;
+}
+
+/**
+ * Publishes `messages` telemetry messages with QoS 1, as fast as a separate process can, and
+ * measures how fast an `MqttSource` of this process counts them, and whether it counts them all.
+ */
+export async function measureTelemetryRate(options: TelemetryRateOptions): Promise<TelemetryRateResult> {
+  const { mqttUrl, messages, devices = 100, idleTimeoutMs = 3000 } = options;
+  const config = loadConfig({ MQTT_URL: mqttUrl, SOURCES: 'mqtt', LOG_LEVEL: 'silent', MQTT_TELEMETRY_TOPIC: 'iotflow/devices/+/telemetry/#' });
+  const source = new MqttSource(config, createLogger('silent'), systemClock);
+  source.start();
+  try {
+    const before = await countOnceUp(source, 10_000);
+    const publisher = publish(mqttUrl, messages, devices);
+    const startedAtMs = await publisher.started;
+    let counted = 0;
+    let countedAtMs = startedAtMs;
+    for (;;) {
+      const current = (await readCount(source)) - before;
+      if (current !== counted) [counted, countedAtMs] = [current, Date.now()];
+      if (counted >= messages || Date.now() - countedAtMs > idleTimeoutMs) break;
+      await pause(5);
+    }
+    const published = await publisher.finished;
+    // Give duplicates, if any, the time to show.
+    await pause(200);
+    counted = (await readCount(source)) - before;
+    const seconds = (countedAtMs - startedAtMs) / 1000;
+    return {
+      published: published.count,
+      counted,
+      seconds,
+      messagesPerSecond: counted / seconds,
+      publisherMessagesPerSecond: published.count / ((published.finishedAtMs - startedAtMs) / 1000),
+    };
+  } finally {
+    await source.stop();
+  }
+}
+
+async function readCount(source: MqttSource): Promise<number> {
+  const samples = await firstValueFrom(source.collect());
+  return samples.find((sample) => sample.name === 'iotflow_telemetry_messages_total')!.value;
+}
+
+/** The count once collect() succeeds (connected, subscribed, $SYS heard). */
+async function countOnceUp(source: MqttSource, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await readCount(source);
+    } catch (error) {
+      lastError = error;
+    }
+    await pause(50);
+  }
+  throw new Error(`the mqtt source did not come up: ${String(lastError)}`);
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Runs in its own Node process, so publishing does not share this event loop with the counting.
+const PUBLISHER = `
+const [mqttPath, url, count, devices] = process.argv.slice(1);
+const { connectAsync } = require(mqttPath);
+(async () => {
+  const client = await connectAsync(url, { clean: true, clientId: 'iotflow-bench-' + process.pid });
+  const payload = JSON.stringify({ temperature: 21.5, humidity: 40 });
+  process.stdout.write('started ' + Date.now() + '\\n');
+  const acks = [];
+  for (let i = 0; i < Number(count); i++) {
+    acks.push(client.publishAsync('iotflow/devices/bench-' + (i % Number(devices)) + '/telemetry/sensors', payload, { qos: 1 }));
+  }
+  await Promise.all(acks);
+  process.stdout.write('finished ' + Date.now() + ' ' + acks.length + '\\n');
+  await client.endAsync();
+})().catch((error) => { process.stderr.write(String(error)); process.exit(1); });
+`;
+
+function publish(mqttUrl: string, count: number, devices: number): { started: Promise<number>; finished: Promise<{ finishedAtMs: number; count: number }> } {
+  const child = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), mqttUrl, String(count), String(devices)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const line = (word: string) =>
+    new Promise<string[]>((resolve, reject) => {
+      const check = () => {
+        const match = new RegExp(`^${word} (.*)$`, 'm').exec(stdout);
+        if (match) resolve(match[1]!.split(' '));
+      };
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        check();
+      });
+      child.on('exit', (code) => reject(new Error(`publisher exited with ${code} before "${word}": ${stderr}`)));
+    });
+  const started = line('started').then(([at]) => Number(at));
+  const finished = line('finished').then(([at, published]) => ({ finishedAtMs: Number(at), count: Number(published) }));
+  finished.catch(() => undefined); // awaited later; a failure before 'started' is reported there
+  return { started, finished };
+}

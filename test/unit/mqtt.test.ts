@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MQTT_METRICS, MqttState, parseSysMessage, SysPayloadError, sysDownReason, type SysLiveness } from '../../streams/mqtt';
+
+/** A real $SYS tree, as Mosquitto 2.0.11 sent it on subscribe (topic TAB payload, one a line). */
+const MOSQUITTO_2_SYS: readonly [string, string][] = readFileSync(path.join(__dirname, '..', 'fixtures', 'mqtt', 'mosquitto-2.0.11-sys.tsv'), 'utf8')
+  .split('\n')
+  .filter((line) => line !== '')
+  .map((line) => line.split('\t') as [string, string]);
+
+function stateFrom(messages: readonly (readonly [string, string])[]): MqttState {
+  const state = new MqttState(10_000);
+  for (const [topic, payload] of messages) state.applySys(topic, payload);
+  return state;
+}
+
+const valuesOf = (state: MqttState) => Object.fromEntries(state.samples().map((sample) => [sample.name, sample.value]));
+
+describe('parseSysMessage', () => {
+  it('reads every watched topic of a Mosquitto 2.0.11 $SYS tree and ignores the rest without error', () => {
+    const results = MOSQUITTO_2_SYS.map(([topic, payload]) => parseSysMessage(topic, payload));
+    expect(results.filter((result) => result instanceof SysPayloadError)).toEqual([]);
+    expect(valuesOf(stateFrom(MOSQUITTO_2_SYS))).toEqual({
+      mqtt_connections_total: 1,
+      mqtt_connections_active: 1,
+      mqtt_clients_disconnected: 0,
+      mqtt_messages_received_total: 17,
+      mqtt_messages_sent_total: 13,
+      mqtt_messages_dropped_total: 0,
+      mqtt_messages_queued: 54,
+      mqtt_subscriptions_total: 1,
+      mqtt_retained_messages: 54,
+      mqtt_bytes_received_total: 185,
+      mqtt_bytes_sent_total: 71,
+      mqtt_broker_uptime_seconds: 4,
+      mqtt_topics_total: 0,
+      iotflow_telemetry_messages_total: 0,
+      mqtt_sys_payload_errors_total: 0,
+    });
+  });
+
+  it('maps the Mosquitto 2 topic names, and the 1.6 names as fallbacks', () => {
+    expect(parseSysMessage('$SYS/broker/clients/connected', '7')).toEqual({ name: 'mqtt_connections_active', value: 7, fallback: false });
+    expect(parseSysMessage('$SYS/broker/clients/active', '7')).toEqual({ name: 'mqtt_connections_active', value: 7, fallback: true });
+    expect(parseSysMessage('$SYS/broker/store/messages/count', '3')).toEqual({ name: 'mqtt_messages_queued', value: 3, fallback: false });
+    expect(parseSysMessage('$SYS/broker/messages/stored', '3')).toEqual({ name: 'mqtt_messages_queued', value: 3, fallback: true });
+    expect(parseSysMessage('$SYS/broker/retained messages/count', '12')).toEqual({ name: 'mqtt_retained_messages', value: 12, fallback: false });
+    expect(parseSysMessage('$SYS/broker/publish/messages/dropped', '2')).toEqual({ name: 'mqtt_messages_dropped_total', value: 2, fallback: false });
+  });
+
+  it('reads the uptime from its "<n> seconds" payload', () => {
+    expect(parseSysMessage('$SYS/broker/uptime', '640136 seconds')).toEqual({ name: 'mqtt_broker_uptime_seconds', value: 640136, fallback: false });
+    expect(parseSysMessage('$SYS/broker/uptime', '640136')).toBeInstanceOf(SysPayloadError);
+  });
+
+  it('returns undefined for topics it does not watch, load averages included (Mosquitto 2.1 dropped some)', () => {
+    for (const topic of ['$SYS/broker/load/messages/received/1min', '$SYS/broker/version', '$SYS/broker/heap/current', '$SYS/broker/clients/maximum', 'iotflow/devices/1/telemetry/sensors']) {
+      expect(parseSysMessage(topic, '1.00')).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['clients/disconnected reading -1', '$SYS/broker/clients/disconnected', '-1'],
+    ['an empty payload', '$SYS/broker/bytes/sent', ''],
+    ['a fraction where an integer belongs', '$SYS/broker/clients/total', '1.5'],
+    ['text', '$SYS/broker/messages/received', 'NaN'],
+    ['a number with trailing garbage', '$SYS/broker/subscriptions/count', '12abc'],
+    ['an uptime in another unit', '$SYS/broker/uptime', '10 minutes'],
+  ])('rejects %s with an error naming the topic', (_what, topic, payload) => {
+    const result = parseSysMessage(topic, payload);
+    expect(result).toBeInstanceOf(SysPayloadError);
+    expect((result as SysPayloadError).message).toContain(topic);
+  });
+
+  it('reads counters beyond 2^32', () => {
+    expect(parseSysMessage('$SYS/broker/bytes/received', '123456789012345')).toMatchObject({ value: 123456789012345 });
+  });
+
+  it('declares every metric it can produce, each once', () => {
+    const names = MQTT_METRICS.map((metric) => metric.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(Object.keys(valuesOf(stateFrom(MOSQUITTO_2_SYS)))));
+  });
+});
+
+describe('MqttState', () => {
+  it('prefers the Mosquitto 2 topic over the 1.6 one, whatever the order of arrival', () => {
+    const state = stateFrom([
+      ['$SYS/broker/clients/active', '5'],
+      ['$SYS/broker/clients/connected', '4'],
+      ['$SYS/broker/clients/active', '9'],
+    ]);
+    expect(valuesOf(state)['mqtt_connections_active']).toBe(4);
+  });
+
+  it('uses the 1.6 names when the broker publishes only those', () => {
+    const values = valuesOf(stateFrom([
+      ['$SYS/broker/clients/active', '3'],
+      ['$SYS/broker/messages/stored', '8'],
+    ]));
+    expect(values).toMatchObject({ mqtt_connections_active: 3, mqtt_messages_queued: 8 });
+  });
+
+  it('ignores a bad payload, keeps the last good value and counts the error', () => {
+    const state = new MqttState(10_000);
+    expect(state.applySys('$SYS/broker/clients/disconnected', '2')).toBeUndefined();
+    expect(state.applySys('$SYS/broker/clients/disconnected', '-1')).toBeInstanceOf(SysPayloadError);
+    expect(state.applySys('$SYS/broker/bytes/sent', 'garbage')).toBeInstanceOf(SysPayloadError);
+    const values = valuesOf(state);
+    expect(values['mqtt_clients_disconnected']).toBe(2);
+    expect(values['mqtt_bytes_sent_total']).toBeUndefined();
+    expect(values['mqtt_sys_payload_errors_total']).toBe(2);
+    for (const sample of state.samples()) expect(Number.isFinite(sample.value) && sample.value >= 0).toBe(true);
+  });
+
+  it('learns the publish period from successive uptime readings, per connection, ignoring a broker restart', () => {
+    const state = new MqttState(10_000);
+    state.applySys('$SYS/broker/uptime', '100 seconds');
+    expect(state.sysPeriodMs).toBe(10_000);
+    state.applySys('$SYS/broker/uptime', '102 seconds');
+    expect(state.sysPeriodMs).toBe(2000);
+    // Broker restarted: its uptime starts again, which says nothing about the period.
+    state.applySys('$SYS/broker/uptime', '1 seconds');
+    expect(state.sysPeriodMs).toBe(2000);
+    state.applySys('$SYS/broker/uptime', '12 seconds');
+    expect(state.sysPeriodMs).toBe(11_000);
+    // After a reconnect, the gap to the last reading of the previous connection is no period.
+    state.connectionOpened();
+    state.applySys('$SYS/broker/uptime', '500 seconds');
+    expect(state.sysPeriodMs).toBe(11_000);
+  });
+
+  it('counts every telemetry message and the distinct topics', () => {
+    const state = new MqttState(10_000);
+    for (let i = 0; i < 30; i++) state.countTelemetry(`iotflow/devices/d${i % 3}/telemetry/sensors`);
+    expect(valuesOf(state)).toMatchObject({ iotflow_telemetry_messages_total: 30, mqtt_topics_total: 3 });
+  });
+});
+
+describe('sysDownReason', () => {
+  const live = (overrides: Partial<SysLiveness>): SysLiveness => ({
+    connected: true,
+    disconnectReason: 'connection closed',
+    lastSysMessageAtMs: 0,
+    sysPeriodMs: 10_000,
+    ...overrides,
+  });
+
+  it('is undefined while connected and $SYS spoke within three periods', () => {
+    expect(sysDownReason(0, live({}))).toBeUndefined();
+    expect(sysDownReason(30_000, live({}))).toBeUndefined();
+    expect(sysDownReason(1_005_000, live({ lastSysMessageAtMs: 1_000_000, sysPeriodMs: 2000 }))).toBeUndefined();
+  });
+
+  it('says $SYS is silent after three periods without a message', () => {
+    expect(sysDownReason(30_001, live({}))).toBe('no $SYS message for 30 s (sys_interval 0?)');
+    expect(sysDownReason(1_007_000, live({ lastSysMessageAtMs: 1_000_000, sysPeriodMs: 2000 }))).toBe('no $SYS message for 7 s (sys_interval 0?)');
+  });
+
+  it('says the connection is gone, with why, whatever the $SYS timing', () => {
+    expect(sysDownReason(0, live({ connected: false, disconnectReason: 'connect ECONNREFUSED 127.0.0.1:1883' }))).toBe(
+      'disconnected from broker: connect ECONNREFUSED 127.0.0.1:1883',
+    );
+    expect(sysDownReason(100_000, live({ connected: false }))).toBe('disconnected from broker: connection closed');
+  });
+});
