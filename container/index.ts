@@ -7,11 +7,12 @@ import { coreModule } from './core.module';
 import { databaseModule } from './database.module';
 import { httpModule } from './http.module';
 import { mqttModule } from './mqtt.module';
+import { systemModule } from './system.module';
 import { streamModule } from './stream.module';
 
 /** Builds the container: every area's module, loaded here and nowhere else. */
 export function createContainer(config: Config, logger?: Logger): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.loadSync(coreModule(config, logger), httpModule, appModule(config), databaseModule(config), mqttModule(config), streamModule);
+  container.loadSync(coreModule(config, logger), httpModule, appModule(config), systemModule(config), databaseModule(config), mqttModule(config), streamModule);
   return container;
 }
