@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { HealthState } from '../health';
 import type { Logger } from '../logger';
-import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, readFamilies, serialize } from '../metrics/exposition';
+import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, readFamilies, serializeToBuffer } from '../metrics/exposition';
 import { json, type Route } from './route-table';
 import { uwsIsNative } from './uws-server';
 
@@ -19,7 +19,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
     headers: ['accept'],
     handler: async (request) => {
       const format = negotiateFormat(request.headers.accept);
-      const body = serialize(await readFamilies(registry, onError), format);
+      const body = serializeToBuffer(await readFamilies(registry, onError), format);
       const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
       return { status: 200, headers: { 'Content-Type': contentType }, body };
     },

@@ -11,11 +11,19 @@ export interface ExposedValue {
   readonly metricName?: string;
 }
 
+/** What a metric's get() returns. Treated as an immutable value: serialize() may reuse its rendering. */
 export interface ExposedFamily {
   readonly name: string;
   readonly help: string;
   readonly type: ExposedType;
   readonly values: readonly ExposedValue[];
+  /**
+   * The samples already rendered, from a family that keeps them so (the request metrics: thousands
+   * of samples a scrape): pieces of whole lines, each line ending in a newline. The exposition writes
+   * them as they are instead of formatting `values`; both must describe the same samples, valid in
+   * either format (a counter's name then ends in `_total`).
+   */
+  readonly renderedSamples?: readonly string[];
 }
 
 export interface ExposedMetric {

@@ -1,5 +1,5 @@
 import { Counter, Registry } from 'prom-client';
-import { negotiateFormat, readFamilies, serialize } from '../../src/metrics/exposition';
+import { negotiateFormat, readFamilies, serialize, serializeToBuffer } from '../../src/metrics/exposition';
 import type { ExposedFamily } from '../../src/metrics/exposed-metric';
 
 const families: ExposedFamily[] = [
@@ -60,6 +60,22 @@ describe('serialize', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('serializeToBuffer', () => {
+  it('is the text of serialize() as UTF-8, in both formats, non-ASCII included', () => {
+    const withUnicode: ExposedFamily[] = [...families, { name: 'room_celsius', help: 'Temperature → °C', type: 'gauge', values: [{ value: 21.5, labels: { room: 'Küche' } }] }];
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      expect(serializeToBuffer(withUnicode, format).toString('utf8')).toBe(serialize(withUnicode, format));
+    }
+  });
+
+  it('writes a family’s rendered samples as they are instead of formatting its values', () => {
+    const rendered: ExposedFamily = { name: 'jobs_total', help: 'Jobs', type: 'counter', values: [{ value: 1, labels: {} }], renderedSamples: ['jobs_total{queue="a"} 5\n', 'jobs_total{queue="b"} 7\n'] };
+    const text = ['# HELP jobs_total Jobs', '# TYPE jobs_total counter', 'jobs_total{queue="a"} 5', 'jobs_total{queue="b"} 7', ''].join('\n');
+    expect(serializeToBuffer([rendered], 'prometheus').toString('utf8')).toBe(text);
+    expect(serialize([rendered], 'prometheus')).toBe(text);
   });
 });
 

@@ -46,6 +46,28 @@ describe('HttpRequestMetrics', () => {
     expect(sampleValue(samples, 'http_requests_total', { method: 'GET' })).toBe(1);
   });
 
+  it('renders the same samples as its structured values describe', async () => {
+    const registry = new Registry();
+    const metrics = new HttpRequestMetrics(registry);
+    const devices = metrics.route('/api/v1/devices/:id');
+    const odd = metrics.route('/odd/"quoted"\\path');
+    for (const [recorder, method, status, seconds] of [[devices, 'GET', 200, 0.003], [devices, 'GET', 500, 2], [odd, 'POST', 404, 0.2], [devices, 'GET', 200, 0.04]] as const) {
+      recorder.begin(method);
+      recorder.end(method, status, seconds);
+    }
+    const rendered = await readFamilies(registry, () => undefined);
+    const fromValues = rendered.map(({ name, help, type, values }) => ({ name, help, type, values }));
+    for (const format of ['prometheus', 'openmetrics'] as const) expect(serialize(rendered, format)).toBe(serialize(fromValues, format));
+
+    // Rendered text is kept between scrapes: a request ended since must show in the next one.
+    devices.begin('GET');
+    devices.end('GET', 200, 0.001);
+    const labels = { method: 'GET', endpoint: '/api/v1/devices/:id', status: '200' };
+    const samples = await scrape(registry);
+    expect(sampleValue(samples, 'http_requests_total', labels)).toBe(3);
+    expect(sampleValue(samples, 'http_request_duration_seconds_bucket', { ...labels, le: '0.005' })).toBe(2);
+  });
+
   it('bounds the method label', () => {
     expect(methodLabel('get')).toBe('GET');
     expect(methodLabel('BREW')).toBe('OTHER');

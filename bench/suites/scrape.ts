@@ -1,0 +1,141 @@
+/**
+ * scrape: GET /metrics of the tracked application with every source live (default SOURCES, a
+ * database holding IoTFlow's tables) and a registry carrying a busy application's request series,
+ * under 10 concurrent scrapers while background traffic keeps hitting the application routes.
+ * Rounds alternate with node_exporter's /metrics under the same scrapers and the same background
+ * load, so the ratio of p99s compares like with like on a noisy machine.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { trafficLines } from '../servers/app-routes';
+import { createIotflowDatabase } from '../lib/iotflow-database';
+import { type ChildServer, freePort, httpGet, serverEnv, startExecutable, startNodeServer } from '../lib/processes';
+import { type BenchOptions, check, type SuiteOutcome } from '../lib/report';
+import { describeSources, waitForSourcesUp } from '../lib/service-state';
+import { median, round } from '../lib/stats';
+import { runWrk, startWrk, type WrkResult } from '../lib/wrk';
+
+const NODE_EXPORTER = process.env.NODE_EXPORTER ?? '/usr/bin/prometheus-node-exporter';
+
+const SCRAPERS = 10;
+/** Background traffic: 4 connections, each pausing 2 ms before a request: at most 2 000 requests/s. */
+const TRAFFIC_CONNECTIONS = 4;
+const TRAFFIC_DELAY_MS = 2;
+
+interface ScrapeRound {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly scrapesPerSecond: number;
+  readonly errors: number;
+}
+
+const toRound = (result: WrkResult): ScrapeRound => ({
+  p50Ms: round(result.p50Ms, 3),
+  p99Ms: round(result.p99Ms, 3),
+  maxMs: round(result.maxMs, 3),
+  scrapesPerSecond: round(result.requestsPerSecond, 1),
+  errors: result.errors + result.non2xx,
+});
+
+function summarize(rounds: readonly ScrapeRound[]) {
+  return {
+    p50Ms: round(median(rounds.map((r) => r.p50Ms)), 3),
+    p99Ms: round(median(rounds.map((r) => r.p99Ms)), 3),
+    maxMs: round(Math.max(...rounds.map((r) => r.maxMs)), 3),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    rounds,
+  };
+}
+
+/** What one scrape carries. */
+function describeExposition(body: string) {
+  const lines = body.split('\n');
+  const samples = lines.filter((line) => line !== '' && !line.startsWith('#'));
+  return {
+    bytes: Buffer.byteLength(body),
+    families: lines.filter((line) => line.startsWith('# TYPE ')).length,
+    samples: samples.length,
+    requestSeries: samples.filter((line) => line.startsWith('http_requests_total{')).length,
+  };
+}
+
+export async function scrapeSuite({ quick, log }: BenchOptions): Promise<SuiteOutcome> {
+  const rounds = quick ? 2 : 5;
+  const seconds = quick ? 4 : 10;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'iotflow-bench-scrape-'));
+  const database = await createIotflowDatabase();
+  const servers: ChildServer[] = [];
+  try {
+    const app = await startNodeServer('tracked app', 'bench/servers/tracked-app.js', serverEnv({ DATABASE_URL: database.url, METRICS_RATE_LIMIT: '0' }));
+    servers.push(app);
+    const sources = await waitForSourcesUp(app.port);
+    log(`sources: ${describeSources(sources)}`);
+
+    const requestsFile = path.join(work, 'traffic.txt');
+    const lines = trafficLines();
+    writeFileSync(requestsFile, lines.join('\n') + '\n');
+    const appUrl = `http://127.0.0.1:${app.port}/`;
+    // Every route × status combination, many times over, before the first scrape.
+    await runWrk({ url: appUrl, connections: 8, seconds: 2, requestsFile });
+    const exposition = describeExposition((await httpGet(app.port, '/metrics')).body);
+    log(`/metrics: ${exposition.bytes} bytes, ${exposition.samples} samples, ${exposition.requestSeries} request series`);
+
+    let nodeExporterPort: number | undefined;
+    if (existsSync(NODE_EXPORTER)) {
+      nodeExporterPort = await freePort();
+      servers.push(await startExecutable('node_exporter', NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${nodeExporterPort}`], nodeExporterPort));
+    } else {
+      log(`${NODE_EXPORTER} not installed: no node_exporter comparison`);
+    }
+
+    const traffic = startWrk({ url: appUrl, connections: TRAFFIC_CONNECTIONS, seconds: 3600, requestsFile, delayMs: TRAFFIC_DELAY_MS });
+    traffic.result.catch(() => undefined); // awaited below; if a round fails first, that error is the one reported
+    const ours: ScrapeRound[] = [];
+    const single: ScrapeRound[] = [];
+    const nodeExporter: ScrapeRound[] = [];
+    try {
+      for (let round = 0; round < rounds; round++) {
+        ours.push(toRound(await runWrk({ url: `http://127.0.0.1:${app.port}/metrics`, connections: SCRAPERS, seconds })));
+        single.push(toRound(await runWrk({ url: `http://127.0.0.1:${app.port}/metrics`, connections: 1, seconds: Math.ceil(seconds / 2) })));
+        if (nodeExporterPort) nodeExporter.push(toRound(await runWrk({ url: `http://127.0.0.1:${nodeExporterPort}/metrics`, connections: SCRAPERS, seconds })));
+        log(`round ${round + 1}/${rounds}: p99 ${ours.at(-1)!.p99Ms} ms (1 scraper: ${single.at(-1)!.p99Ms} ms)${nodeExporterPort ? `, node_exporter ${nodeExporter.at(-1)!.p99Ms} ms` : ''}`);
+      }
+    } finally {
+      traffic.stop();
+    }
+    const background = await traffic.result;
+
+    const scrape = summarize(ours);
+    const nodeExporterSummary = nodeExporter.length > 0 ? summarize(nodeExporter) : undefined;
+    const ratio = nodeExporterSummary ? round(scrape.p99Ms / nodeExporterSummary.p99Ms, 3) : undefined;
+    const singleSummary = summarize(single);
+    return {
+      rows: [
+        ['sources', describeSources(sources)],
+        ['/metrics', `${exposition.bytes} B, ${exposition.samples} samples, ${exposition.requestSeries} route/method/status series`],
+        [`${SCRAPERS} scrapers p50 / p99 / max`, `${scrape.p50Ms} / ${scrape.p99Ms} / ${scrape.maxMs} ms (median of ${rounds} rounds; max of all)`],
+        ['1 scraper p50 / p99', `${singleSummary.p50Ms} / ${singleSummary.p99Ms} ms`],
+        ['node_exporter p99 (same load)', nodeExporterSummary ? `${nodeExporterSummary.p99Ms} ms → ours is ${ratio}× its p99` : 'not installed'],
+        ['background traffic', `${Math.round(background.requestsPerSecond)} requests/s over ${lines.length} route/status combinations`],
+      ],
+      checks: [check('scrapeP99Ms', scrape.p99Ms), check('scrapeP99TargetMs', scrape.p99Ms)],
+      data: {
+        scrapers: SCRAPERS,
+        secondsPerRound: seconds,
+        sources,
+        exposition,
+        ...scrape,
+        singleScraper: singleSummary,
+        nodeExporter: nodeExporterSummary ?? null,
+        p99RatioToNodeExporter: ratio ?? null,
+        backgroundTraffic: { requestsPerSecond: round(background.requestsPerSecond, 1), combinations: lines.length },
+      },
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await database.drop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
