@@ -6,8 +6,19 @@ import path from 'node:path';
 import { get } from '../support/http';
 import { eventually, spawnService, type SpawnedService } from '../support/service';
 
-/** The catalog's documented exceptions: gauges whose names end in _total. */
-const DOCUMENTED_LINT_EXCEPTIONS = ['database_connections_total', 'mqtt_connections_total', 'redis_keys_total', 'iotflow_devices_total'];
+/**
+ * The catalog's documented exceptions: gauges whose names end in _total. The catalog's §3 also
+ * types mqtt_subscriptions_total and mqtt_topics_total as gauges (they go down), which trips the
+ * same rule although its list of exceptions leaves them out; the contract names stay.
+ */
+const DOCUMENTED_LINT_EXCEPTIONS = [
+  'database_connections_total',
+  'mqtt_connections_total',
+  'redis_keys_total',
+  'iotflow_devices_total',
+  'mqtt_subscriptions_total',
+  'mqtt_topics_total',
+];
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
