@@ -131,13 +131,14 @@ export class AccessGuard {
 }
 
 /** A route whose handler runs only for requests the guard lets through; refusals are its replies. */
-export function guarded<R extends { readonly headers?: readonly string[]; readonly handler: (request: HttpRequest) => unknown }>(
+export function guarded<R extends { readonly headers?: readonly string[]; readonly readsPeerAddress?: boolean; readonly handler: (request: HttpRequest) => unknown }>(
   route: R & { readonly handler: (request: HttpRequest) => HttpReply | ReturnType<R['handler']> },
   guard: AccessGuard,
 ): R {
   return {
     ...route,
     headers: [...(route.headers ?? []), ...ACCESS_HEADERS],
+    readsPeerAddress: true,
     handler: (request: HttpRequest) => guard.refusal(request) ?? route.handler(request),
   };
 }

@@ -47,6 +47,8 @@ export interface WebSocketRoute {
   readonly path: string;
   /** Request headers the handler reads; only these are copied out of uWS. */
   readonly headers?: readonly string[];
+  /** The handler reads `remoteAddress` (see Route). */
+  readonly readsPeerAddress?: boolean;
   readonly limits: WebSocketLimits;
   readonly handler: (request: HttpRequest) => HttpReply | WebSocketUpgrade;
 }
