@@ -1,3 +1,4 @@
+import { withClient } from './lib/iotflow-database';
 /**
  * Cost of one `database` collection with a large table present: a fresh database holding the
  * IoTFlow tables (a few rows each, counted exactly) and `readings` with ROWS rows (ANALYZEd, so
@@ -11,7 +12,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Client, escapeIdentifier } from 'pg';
+import { escapeIdentifier } from 'pg';
 import { Registry } from 'prom-client';
 import { firstValueFrom } from 'rxjs';
 import { loadConfig } from '../src/config';
@@ -28,16 +29,6 @@ export interface DatabaseCost {
   readonly queriesPerCollection: number;
   /** Sequential scans of the large table during the timed runs (must be 0). */
   readonly largeTableSeqScans: number;
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 function withDatabase(adminUrl: string, database: string): string {

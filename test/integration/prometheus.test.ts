@@ -1,8 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { sparePort } from '../support/ports';
 import { get } from '../support/http';
 import { eventually, spawnService, type SpawnedService } from '../support/service';
 
@@ -19,14 +19,6 @@ const DOCUMENTED_LINT_EXCEPTIONS = [
   'mqtt_subscriptions_total',
   'mqtt_topics_total',
 ];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the /metrics output as Prometheus sees it (every source enabled)', () => {
   let service: SpawnedService;
@@ -57,7 +49,7 @@ describe('the /metrics output as Prometheus sees it (every source enabled)', () 
 
   it('is scraped by a real Prometheus with no scrape error, in OpenMetrics', async () => {
     const workDir = mkdtempSync(path.join(os.tmpdir(), 'iotflow-prometheus-'));
-    const webPort = await freePort();
+    const webPort = await sparePort();
     writeFileSync(
       path.join(workDir, 'prometheus.yml'),
       [

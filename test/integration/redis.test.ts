@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -9,6 +8,7 @@ import { filter, firstValueFrom, take, timeout, toArray, type Observable } from 
 import { TYPES } from '../../container/identifiers';
 import { parseRedisInfo, REDIS_METRICS } from '../../streams/redis';
 import type { CollectionResult, CollectionSuccess } from '../../streams/source';
+import { sparePort } from '../support/ports';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { startService, type RunningService } from '../support/service';
 
@@ -19,14 +19,6 @@ const REDIS_SERIES = REDIS_METRICS.map((metric) => metric.name);
 
 const servers = new Set<ChildProcess>();
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'iotflow-metrics-redis-'));
-
-async function sparePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Starts `redis-server` on `port` and resolves once it accepts connections. */
 function startRedisServer(port: number, ...args: string[]): Promise<ChildProcess> {
