@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { sparePort } from './ports';
 
 /** A Mosquitto of a test's own, on a spare port of 127.0.0.1. */
 export interface Mosquitto {
@@ -13,14 +13,6 @@ export interface Mosquitto {
 
 const running = new Set<ChildProcess>();
 const confDir = mkdtempSync(path.join(os.tmpdir(), 'iotflow-metrics-mosquitto-'));
-
-export async function sparePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /**
  * Starts `mosquitto` (anonymous, no persistence) and resolves once it listens. `sysInterval` is
