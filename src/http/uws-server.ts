@@ -140,7 +140,7 @@ export class UwsServer implements StreamTransport {
   private register(route: Route): void {
     const recorder = this.metrics.route(route.path);
     const names = parameterNames(route.path);
-    const headerNames = route.headers ?? [];
+    const headerNames: ReadonlySet<string> = new Set(route.headers ?? []);
     const handle = (res: uws.HttpResponse, req: uws.HttpRequest): void => {
       const method = methodLabel(req.getMethod());
       // uWS's request object is only valid until this callback returns: copy everything now.
@@ -161,7 +161,7 @@ export class UwsServer implements StreamTransport {
   private registerWebSocket(route: WebSocketRoute): void {
     const recorder = this.metrics.route(route.path);
     const names = parameterNames(route.path);
-    const headerNames = route.headers ?? [];
+    const headerNames: ReadonlySet<string> = new Set(route.headers ?? []);
     const { maxPayloadBytes, maxBufferedBytes, idleTimeoutSeconds } = route.limits;
     this.app.ws<SocketData>(route.path, {
       maxPayloadLength: maxPayloadBytes,
@@ -303,17 +303,16 @@ function encode(text: string): Buffer {
 }
 
 /** Copies what a handler reads out of uWS's request, which is only valid during its callback. */
-function copyRequest(res: uws.HttpResponse, req: uws.HttpRequest, method: string, parameters: readonly string[], headerNames: readonly string[], peerAddress: boolean): HttpRequest {
+function copyRequest(res: uws.HttpResponse, req: uws.HttpRequest, method: string, parameters: readonly string[], headerNames: ReadonlySet<string>, peerAddress: boolean): HttpRequest {
   const params: Record<string, string> = {};
   parameters.forEach((name, index) => (params[name] = req.getParameter(index)));
   const headers: Record<string, string> = {};
   for (const name of headerNames) headers[name] = '';
-  if (headerNames.length > 0) {
-    const wanted = new Set(headerNames);
+  if (headerNames.size > 0) {
     // A header sent twice is read as one comma-separated list (RFC 9110 §5.3), so a second
     // X-Forwarded-For line cannot hide behind the first.
     req.forEach((name, value) => {
-      if (wanted.has(name)) headers[name] = headers[name] === '' ? value : `${headers[name]}, ${value}`;
+      if (headerNames.has(name)) headers[name] = headers[name] === '' ? value : `${headers[name]}, ${value}`;
     });
   }
   return {
