@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Client, Pool, type PoolConfig } from 'pg';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { CachedReading } from '../metrics/cached-reading';
+import type { ExposedMetric } from '../metrics/exposed-metric';
 
 export const QUERY_OPERATIONS = ['select', 'insert', 'update', 'delete', 'other'] as const;
 export type QueryOperation = (typeof QUERY_OPERATIONS)[number];
@@ -115,9 +117,11 @@ function sqlTextOf(query: unknown): string {
 export class QueryMetrics {
   private readonly queries: Counter<'operation'>;
   private readonly duration: Histogram<'operation'>;
+  /** The two families as scrapes read them: read again only after a query was recorded. */
+  private readonly readings: CachedReading[];
 
   constructor(registry: Registry) {
-    const registers = [registry];
+    const registers: Registry[] = [];
     this.queries = new Counter({ name: 'database_queries_total', help: 'Queries run through the instrumented PostgreSQL pool, by operation', labelNames: ['operation'], registers });
     this.duration = new Histogram({
       name: 'database_query_duration_seconds',
@@ -131,6 +135,8 @@ export class QueryMetrics {
       this.queries.inc({ operation }, 0);
       this.duration.zero({ operation });
     }
+    this.readings = [this.queries, this.duration].map((metric) => new CachedReading(metric as unknown as ExposedMetric));
+    for (const reading of this.readings) registry.registerMetric(reading as never);
   }
 
   /** Starts timing one query; the returned function records it once, whatever its outcome. */
@@ -143,6 +149,7 @@ export class QueryMetrics {
       recorded = true;
       this.queries.inc({ operation });
       this.duration.observe({ operation }, (performance.now() - startedMs) / 1000);
+      for (const reading of this.readings) reading.changed();
     };
   }
 }

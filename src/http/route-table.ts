@@ -20,6 +20,11 @@ export interface HttpReply {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body: string | Buffer;
+  /**
+   * Called once the server holds no more of `body`: all of it written to the socket or to uWS's
+   * own buffer, or the request aborted. A handler that reuses its body buffers takes them back here.
+   */
+  readonly released?: () => void;
 }
 
 export type RouteHandler = (request: HttpRequest) => HttpReply | Promise<HttpReply>;

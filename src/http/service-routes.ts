@@ -2,8 +2,12 @@ import type { Registry } from 'prom-client';
 import type { HealthState } from '../health';
 import type { Logger } from '../logger';
 import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, readFamilies, serializeToBuffer } from '../metrics/exposition';
+import { BufferPool } from './buffer-pool';
 import { json, type Route } from './route-table';
 import { uwsIsNative } from './uws-server';
+
+/** Scrape bodies kept for reuse: enough for a few scrapers at once (an HA pair, a federation, a curl). */
+const REUSED_BODIES = 4;
 
 /** GET /metrics: what the engine last collected plus the request metrics; never waits on a source. */
 export function metricsRoute(registry: Registry, logger: Logger): Route {
@@ -13,15 +17,18 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
     reported.add(name);
     logger.error(`metric ${name} failed to collect and is left out of /metrics: ${(error as Error)?.message ?? String(error)}`);
   };
+  const bodies = new BufferPool(REUSED_BODIES);
   return {
     method: 'GET',
     path: '/metrics',
     headers: ['accept'],
     handler: async (request) => {
       const format = negotiateFormat(request.headers.accept);
-      const body = serializeToBuffer(await readFamilies(registry, onError), format);
+      let buffer: Buffer | undefined;
+      const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
+      const body = serializeToBuffer(await readFamilies(registry, onError), format, allocate);
       const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
-      return { status: 200, headers: { 'Content-Type': contentType }, body };
+      return { status: 200, headers: { 'Content-Type': contentType }, body, released: () => bodies.release(buffer!) };
     },
   };
 }

@@ -52,7 +52,10 @@ interface ResponseState {
   answered: boolean;
   /** onAborted registered (only for a response that outlives its request callback). */
   watched: boolean;
+  /** The reply's `released`, while the rest of its body waits on onWritable. */
+  release?: () => void;
 }
+
 
 /**
  * The one file that knows uWebSockets.js. It copies what a handler needs out of the
@@ -232,16 +235,20 @@ export class UwsServer implements StreamTransport {
       res.onAborted(() => {
         state.aborted = true;
         if (!state.answered) recorder.abort(method);
+        this.releaseBody(state);
       });
     };
     const answer = (outcome: HttpReply | WebSocketUpgrade): void => {
-      if (state.aborted) return;
+      if (!isUpgrade(outcome)) state.release = outcome.released;
+      if (state.aborted) return this.releaseBody(state);
       const reply = isUpgrade(outcome) && !upgrade ? INTERNAL_ERROR : outcome;
       try {
         if (isUpgrade(reply)) upgrade?.(reply);
-        else if (!this.write(res, state, reply)) watchAbort();
+        else if (this.write(res, state, reply)) this.releaseBody(state);
+        else watchAbort();
       } catch (error) {
         this.logger.error(`writing a ${reply.status} reply failed: ${(error as Error).message}`);
+        this.releaseBody(state);
       }
       state.answered = true;
       recorder.end(method, reply.status, (performance.now() - startedMs) / 1000);
@@ -268,6 +275,13 @@ export class UwsServer implements StreamTransport {
     ).catch(() => undefined);
   }
 
+  /** Tells the body's owner, once, that uWS holds no more of it. */
+  private releaseBody(state: ResponseState): void {
+    const release = state.release;
+    state.release = undefined;
+    if (release) this.guard('releasing a reply body', release);
+  }
+
   /** Writes the reply; false when the rest of the body waits on onWritable (the caller must then watch for abort). */
   private write(res: uws.HttpResponse, state: ResponseState, reply: HttpReply): boolean {
     res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
@@ -286,7 +300,8 @@ export class UwsServer implements StreamTransport {
     // The socket is full: send the rest as the client drains it, instead of buffering it all.
     res.onWritable((offset) => {
       if (state.aborted) return true;
-      const [sent] = res.tryEnd(body.subarray(offset - startOffset), total);
+      const [sent, done] = res.tryEnd(body.subarray(offset - startOffset), total);
+      if (sent || done) this.releaseBody(state);
       return sent;
     });
     return false;

@@ -18,12 +18,13 @@ export interface ExposedFamily {
   readonly type: ExposedType;
   readonly values: readonly ExposedValue[];
   /**
-   * The samples already rendered, from a family that keeps them so (the request metrics: thousands
-   * of samples a scrape): pieces of whole lines, each line ending in a newline. The exposition writes
-   * them as they are instead of formatting `values`; both must describe the same samples, valid in
-   * either format (a counter's name then ends in `_total`).
+   * Writes the samples already rendered, for a family that keeps them so (the request metrics:
+   * thousands of samples a scrape): UTF-8 pieces of whole lines, each ending in a newline, passed
+   * to `write` in order, as they are when the exposition is written. The exposition uses them
+   * instead of formatting `values`; both must describe the same samples, valid in either format
+   * (a counter's name then ends in `_total`).
    */
-  readonly renderedSamples?: readonly string[];
+  readonly writeRenderedSamples?: (write: (lines: Buffer) => void) => void;
 }
 
 export interface ExposedMetric {

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { ExposedFamily, ExposedMetric } from './exposed-metric';
+import type { ExposedFamily, ExposedMetric, ExposedType, ExposedValue } from './exposed-metric';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -30,61 +30,117 @@ export async function readFamilies(registry: Registry, onError: (name: string, e
 }
 
 /**
- * Sample lines already rendered, by family object and format. A family object is an immutable value
- * (a SnapshotFamily hands out the same one until its source's next collection), so between
- * collections a scrape formats none of the sources' samples again.
+ * The last rendering of each family's samples, by format and family name, with a copy of the
+ * samples it was rendered from. A family whose samples are equal to that copy (a SnapshotFamily
+ * between collections of its source; a prom-client metric whose numbers did not move) is not
+ * formatted again: formatting them at every scrape made garbage enough for V8 to collect dozens
+ * of times a second under load, most of the tail of /metrics latency (bench/). A copy, because
+ * prom-client hands out its live value objects and changes them in place.
  */
-const renderedSamples = new WeakMap<ExposedFamily, Partial<Record<ExpositionFormat, string>>>();
+const renderedSamples: Record<ExpositionFormat, Map<string, { samples: readonly ExposedValue[]; lines: Buffer }>> = {
+  prometheus: new Map(),
+  openmetrics: new Map(),
+};
+
+/** `# HELP` and `# TYPE` lines, encoded, by format and family name; rendered again if help or type change. */
+const renderedHeaders: Record<ExpositionFormat, Map<string, { help: string; type: ExposedType; lines: Buffer }>> = {
+  prometheus: new Map(),
+  openmetrics: new Map(),
+};
+
+const OPENMETRICS_EOF = Buffer.from('# EOF\n');
 
 /** Serializes families in the Prometheus text format 0.0.4 or OpenMetrics 1.0. */
 export function serialize(families: readonly ExposedFamily[], format: ExpositionFormat): string {
-  return expositionPieces(families, format).join('');
+  return serializeToBuffer(families, format).toString('utf8');
 }
 
 /**
- * What serialize() returns, as UTF-8 bytes, for the HTTP reply. Written piece by piece into one
- * buffer: a scrape of a busy application is half a megabyte, and as one string it costs more to
- * allocate, flatten and encode than everything else the scrape does (measured in bench/).
+ * The exposition as UTF-8 bytes, for the HTTP reply. Every piece is kept encoded where it is
+ * rendered, so a scrape only copies them into one buffer: encoding half a megabyte of text per
+ * scrape was the largest cost of /metrics under load (measured in bench/). `allocate` may hand out
+ * a larger, reused buffer; the exposition is the start of it.
  */
-export function serializeToBuffer(families: readonly ExposedFamily[], format: ExpositionFormat): Buffer {
-  const pieces = expositionPieces(families, format);
+export function serializeToBuffer(families: readonly ExposedFamily[], format: ExpositionFormat, allocate: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
   let bytes = 0;
-  for (const piece of pieces) bytes += Buffer.byteLength(piece);
-  const buffer = Buffer.allocUnsafe(bytes);
+  writePieces(families, format, (piece) => (bytes += piece.length));
+  const target = allocate(bytes);
   let offset = 0;
-  for (const piece of pieces) offset += buffer.write(piece, offset);
-  return buffer;
+  writePieces(families, format, (piece) => (offset += piece.copy(target, offset)));
+  return target.subarray(0, bytes);
 }
 
-/** The exposition as pieces of whole lines, in order: the rendered samples are shared, not copied. */
-function expositionPieces(families: readonly ExposedFamily[], format: ExpositionFormat): string[] {
-  const openMetrics = format === 'openmetrics';
-  const pieces: string[] = [];
+/**
+ * Passes the exposition to `write` as encoded pieces of whole lines, in order. Nothing is
+ * collected on the way: at thousands of scrapes a second, arrays of pieces were garbage enough to
+ * show in the latency tail.
+ */
+function writePieces(families: readonly ExposedFamily[], format: ExpositionFormat, write: (piece: Buffer) => void): void {
+  // A family's header is written before its first sample, so a family without samples has none.
+  let pendingHeader: Buffer | undefined;
+  const writeSample = (lines: Buffer) => {
+    if (pendingHeader) {
+      write(pendingHeader);
+      pendingHeader = undefined;
+    }
+    write(lines);
+  };
   for (const family of families) {
-    const samples = family.renderedSamples ?? samplesOf(family, format);
-    if (samples.length === 0) continue;
-    const { name, help, type } = family;
-    // OpenMetrics names a counter family without its _total suffix and its sample with it.
-    const familyName = openMetrics && type === 'counter' ? name.replace(/_total$/, '') : name;
-    pieces.push(`# HELP ${familyName} ${escapeHelp(help, openMetrics)}\n# TYPE ${familyName} ${type}\n`);
-    for (const piece of samples) pieces.push(piece); // not push(...samples): a spread of 100 000 pieces overflows the stack
+    pendingHeader = headerOf(family, format);
+    if (family.writeRenderedSamples) family.writeRenderedSamples(writeSample);
+    else {
+      const lines = samplesOf(family, format);
+      if (lines) writeSample(lines);
+    }
   }
-  if (openMetrics) pieces.push('# EOF\n');
-  return pieces;
+  if (format === 'openmetrics') write(OPENMETRICS_EOF);
 }
 
-function samplesOf(family: ExposedFamily, format: ExpositionFormat): readonly string[] {
+function headerOf({ name, help, type }: ExposedFamily, format: ExpositionFormat): Buffer {
+  const cache = renderedHeaders[format];
+  const cached = cache.get(name);
+  if (cached && cached.help === help && cached.type === type) return cached.lines;
+  const openMetrics = format === 'openmetrics';
+  // OpenMetrics names a counter family without its _total suffix and its sample with it.
+  const familyName = openMetrics && type === 'counter' ? name.replace(/_total$/, '') : name;
+  const lines = Buffer.from(`# HELP ${familyName} ${escapeHelp(help, openMetrics)}\n# TYPE ${familyName} ${type}\n`);
+  cache.set(name, { help, type, lines });
+  return lines;
+}
+
+function samplesOf(family: ExposedFamily, format: ExpositionFormat): Buffer | undefined {
   const { name, type, values } = family;
-  if (values.length === 0) return [];
-  let rendered = renderedSamples.get(family);
-  if (!rendered) renderedSamples.set(family, (rendered = {}));
-  if (rendered[format] === undefined) {
-    const counterName = format === 'openmetrics' && type === 'counter' ? `${name.replace(/_total$/, '')}_total` : name;
-    let lines = '';
-    for (const { metricName, labels, value } of values) lines += `${metricName ?? counterName}${formatLabels(labels)} ${formatValue(value)}\n`;
-    rendered[format] = lines;
+  if (values.length === 0) return undefined;
+  const cache = renderedSamples[format];
+  const previous = cache.get(name);
+  if (previous && sameSamples(previous.samples, values)) return previous.lines;
+  const counterName = format === 'openmetrics' && type === 'counter' ? `${name.replace(/_total$/, '')}_total` : name;
+  let text = '';
+  for (const { metricName, labels, value } of values) text += `${metricName ?? counterName}${formatLabels(labels)} ${formatValue(value)}\n`;
+  const lines = Buffer.from(text);
+  cache.set(name, { samples: values.map(({ value, metricName, labels }) => ({ value, metricName, labels: { ...labels } })), lines });
+  return lines;
+}
+
+function sameSamples(rendered: readonly ExposedValue[], current: readonly ExposedValue[]): boolean {
+  if (rendered.length !== current.length) return false;
+  for (let i = 0; i < rendered.length; i++) {
+    const x = rendered[i]!;
+    const y = current[i]!;
+    if (!Object.is(x.value, y.value) || x.metricName !== y.metricName || !sameLabels(x.labels, y.labels)) return false;
   }
-  return [rendered[format]];
+  return true;
+}
+
+/** Same names with the same values; the order, which only changes how they are written, may differ. */
+function sameLabels(a: ExposedValue['labels'], b: ExposedValue['labels']): boolean {
+  let names = 0;
+  for (const name in a) {
+    if (a[name] !== b[name]) return false;
+    names++;
+  }
+  for (const _ in b) names--;
+  return names === 0;
 }
 
 /** `{a="1",b="x"}` with values escaped, or '' for no labels. */

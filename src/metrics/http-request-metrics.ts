@@ -22,7 +22,9 @@ const TOTAL = 'http_requests_total';
 const BUCKET = 'http_request_duration_seconds_bucket';
 const SUM = 'http_request_duration_seconds_sum';
 const COUNT = 'http_request_duration_seconds_count';
+const IN_PROGRESS = 'http_requests_in_progress';
 const BUCKET_BOUNDS = [...DURATION_BUCKETS.map(String), '+Inf'];
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Counts and duration buckets of one (method, endpoint, status) combination, and their sample
@@ -38,8 +40,8 @@ class RequestCell {
   /** `method="GET",endpoint="/x",status="200"`, escaped once. */
   private readonly labelText: string;
   private renderedCount = -1;
-  private totalLine = '';
-  private durationLines = '';
+  private totalLine = EMPTY;
+  private durationLines = EMPTY;
 
   constructor(method: string, endpoint: string, status: string) {
     this.labels = { method, endpoint, status };
@@ -54,12 +56,12 @@ class RequestCell {
     this.bucketCounts[index]++;
   }
 
-  renderedTotal(): string {
+  renderedTotal(): Buffer {
     this.render();
     return this.totalLine;
   }
 
-  renderedDurations(): string {
+  renderedDurations(): Buffer {
     this.render();
     return this.durationLines;
   }
@@ -68,7 +70,7 @@ class RequestCell {
     if (this.renderedCount === this.count) return;
     this.renderedCount = this.count;
     const labels = this.labelText;
-    this.totalLine = `${TOTAL}{${labels}} ${this.count}\n`;
+    this.totalLine = Buffer.from(`${TOTAL}{${labels}} ${this.count}\n`);
     const lines: string[] = [];
     let cumulative = 0;
     for (let i = 0; i < BUCKET_BOUNDS.length; i++) {
@@ -76,9 +78,28 @@ class RequestCell {
       lines.push(`${BUCKET}{${labels},le="${BUCKET_BOUNDS[i]}"} ${cumulative}\n`);
     }
     lines.push(`${SUM}{${labels}} ${this.sum}\n${COUNT}{${labels}} ${this.count}\n`);
-    // join() makes one flat string, which every scrape copies as a block; `+=` would leave a rope
-    // of small pieces that each scrape walks again.
-    this.durationLines = lines.join('');
+    // Encoded once here: every scrape until the next request of this combination copies the bytes.
+    this.durationLines = Buffer.from(lines.join(''));
+  }
+}
+
+/** Requests of one (method, route template) being handled, and its sample line, rendered when the count changed. */
+class InProgressCell {
+  count = 0;
+  private readonly labelText: string;
+  private renderedCount = NaN;
+  private line = EMPTY;
+
+  constructor(readonly method: string, readonly endpoint: string) {
+    this.labelText = formatLabels({ method, endpoint });
+  }
+
+  rendered(): Buffer {
+    if (this.renderedCount !== this.count) {
+      this.renderedCount = this.count;
+      this.line = Buffer.from(`${IN_PROGRESS}${this.labelText} ${this.count}\n`);
+    }
+    return this.line;
   }
 }
 
@@ -87,36 +108,49 @@ class RequestCell {
  * registered; per request it costs two small-map lookups and no label hashing.
  */
 export class RouteRecorder {
-  readonly cells = new Map<string, RequestCell>();
-  readonly inProgress = new Map<string, number>();
+  private readonly cellsByKey = new Map<string, RequestCell>();
+  private readonly inProgressByMethod = new Map<string, InProgressCell>();
+  /** Both again as arrays, in order of first use: a scrape walks them without allocating an iterator. */
+  readonly cells: RequestCell[] = [];
+  readonly inProgress: InProgressCell[] = [];
 
   constructor(readonly endpoint: string) {}
 
   /** A request of this route started. `method` must come from methodLabel(). */
   begin(method: string): void {
-    this.inProgress.set(method, (this.inProgress.get(method) ?? 0) + 1);
+    this.inProgressOf(method).count++;
   }
 
   /** The request was answered with `status` after `seconds`. */
   end(method: string, status: number, seconds: number): void {
-    this.leave(method);
+    this.inProgressOf(method).count--;
     const key = method + status;
-    let cell = this.cells.get(key);
-    if (!cell) this.cells.set(key, (cell = new RequestCell(method, this.endpoint, String(status))));
+    let cell = this.cellsByKey.get(key);
+    if (!cell) {
+      cell = new RequestCell(method, this.endpoint, String(status));
+      this.cellsByKey.set(key, cell);
+      this.cells.push(cell);
+    }
     cell.observe(seconds);
   }
 
   /** The request ended without an answer (client gone): it leaves the in-progress count only. */
   abort(method: string): void {
-    this.leave(method);
+    this.inProgressOf(method).count--;
   }
 
-  private leave(method: string): void {
-    this.inProgress.set(method, (this.inProgress.get(method) ?? 1) - 1);
+  private inProgressOf(method: string): InProgressCell {
+    let cell = this.inProgressByMethod.get(method);
+    if (!cell) {
+      cell = new InProgressCell(method, this.endpoint);
+      this.inProgressByMethod.set(method, cell);
+      this.inProgress.push(cell);
+    }
+    return cell;
   }
 }
 
-/** One of the three families, read from the recorders when scraped. */
+/** One of the three families: its samples are written straight from the recorders' rendered lines. */
 class RequestFamily implements ExposedMetric {
   readonly aggregator = 'sum';
 
@@ -125,14 +159,13 @@ class RequestFamily implements ExposedMetric {
     readonly help: string,
     readonly type: ExposedType,
     private readonly values: () => ExposedValue[],
-    private readonly renderedSamples?: () => string[],
+    private readonly writeRenderedSamples: (write: (lines: Buffer) => void) => void,
   ) {}
 
   get(): ExposedFamily {
-    const { name, help, type, values } = this;
-    if (!this.renderedSamples) return { name, help, type, values: values() };
+    const { name, help, type, values, writeRenderedSamples } = this;
     // /metrics writes the rendered samples; `values` is built only for a reader of the structured form.
-    return { name, help, type, renderedSamples: this.renderedSamples(), get values() { return values(); } };
+    return { name, help, type, writeRenderedSamples, get values() { return values(); } };
   }
 
   reset(): void {
@@ -147,13 +180,19 @@ class RequestFamily implements ExposedMetric {
 @injectable()
 export class HttpRequestMetrics {
   private readonly routes = new Map<string, RouteRecorder>();
+  private readonly recorders: RouteRecorder[] = [];
 
   constructor(@inject(TYPES.Registry) registry: Registry) {
     const families = [
-      new RequestFamily(TOTAL, 'HTTP requests answered, by method, route template and status', 'counter', () => this.totals(), () => this.cellLines((cell) => cell.renderedTotal())),
-      new RequestFamily('http_request_duration_seconds', 'HTTP request duration, by method, route template and status', 'histogram', () => this.durations(), () => this.cellLines((cell) => cell.renderedDurations())),
-      // A few series per route: formatted from values by serialize().
-      new RequestFamily('http_requests_in_progress', 'HTTP requests being handled, by method and route template', 'gauge', () => this.inProgress()),
+      new RequestFamily(TOTAL, 'HTTP requests answered, by method, route template and status', 'counter', () => this.totals(), (write) => {
+        for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedTotal());
+      }),
+      new RequestFamily('http_request_duration_seconds', 'HTTP request duration, by method, route template and status', 'histogram', () => this.durations(), (write) => {
+        for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedDurations());
+      }),
+      new RequestFamily(IN_PROGRESS, 'HTTP requests being handled, by method and route template', 'gauge', () => this.inProgress(), (write) => {
+        for (const { inProgress } of this.recorders) for (const cell of inProgress) write(cell.rendered());
+      }),
     ];
     for (const family of families) registry.registerMetric(family as never);
   }
@@ -161,26 +200,22 @@ export class HttpRequestMetrics {
   /** The recorder for a route template; the same object for the same template. */
   route(endpoint: string): RouteRecorder {
     let recorder = this.routes.get(endpoint);
-    if (!recorder) this.routes.set(endpoint, (recorder = new RouteRecorder(endpoint)));
+    if (!recorder) {
+      recorder = new RouteRecorder(endpoint);
+      this.routes.set(endpoint, recorder);
+      this.recorders.push(recorder);
+    }
     return recorder;
   }
 
-  private cellLines(lines: (cell: RequestCell) => string): string[] {
-    const pieces: string[] = [];
-    for (const { cells } of this.routes.values()) for (const cell of cells.values()) pieces.push(lines(cell));
-    return pieces;
-  }
-
   private totals(): ExposedValue[] {
-    const values: ExposedValue[] = [];
-    for (const { cells } of this.routes.values()) for (const cell of cells.values()) values.push({ value: cell.count, labels: cell.labels });
-    return values;
+    return this.recorders.flatMap(({ cells }) => cells.map((cell) => ({ value: cell.count, labels: cell.labels })));
   }
 
   private durations(): ExposedValue[] {
     const values: ExposedValue[] = [];
-    for (const { cells } of this.routes.values()) {
-      for (const { labels, bucketCounts, count, sum } of cells.values()) {
+    for (const { cells } of this.recorders) {
+      for (const { labels, bucketCounts, count, sum } of cells) {
         let cumulative = 0;
         for (let i = 0; i < BUCKET_BOUNDS.length; i++) {
           cumulative += bucketCounts[i];
@@ -193,10 +228,6 @@ export class HttpRequestMetrics {
   }
 
   private inProgress(): ExposedValue[] {
-    const values: ExposedValue[] = [];
-    for (const { endpoint, inProgress } of this.routes.values()) {
-      for (const [method, count] of inProgress) values.push({ value: count, labels: { method, endpoint } });
-    }
-    return values;
+    return this.recorders.flatMap(({ inProgress }) => inProgress.map(({ method, endpoint, count }) => ({ value: count, labels: { method, endpoint } })));
   }
 }

@@ -18,9 +18,13 @@ const CATALOG_ROWS: Record<string, string> = {
   collector_last_success_timestamp_seconds: 'gauge',
 };
 
+/** A body far larger than the socket buffers of both ends, so most of it waits on the client. */
+const LARGE_BODY = Buffer.alloc(48 * 1024 * 1024, 'a body that is not a multiple of a power of two: 0123456789;');
+
 describe('HTTP server with the app source', () => {
   let service: RunningService;
   let releaseSlow: () => void = () => undefined;
+  let largeReleases = 0;
 
   beforeAll(async () => {
     service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '1' }, (container) => {
@@ -32,6 +36,7 @@ describe('HTTP server with the app source', () => {
         path: '/slow',
         handler: () => new Promise((resolve) => (releaseSlow = () => resolve({ status: 200, body: 'late' }))),
       });
+      routes.add({ method: 'GET', path: '/large', handler: () => ({ status: 200, body: LARGE_BODY, released: () => void largeReleases++ }) });
     });
     await eventually(async () => (sampleValue(parseExposition((await get(service.port, '/metrics')).body).samples, 'collector_up', { source: 'app' }) === 1 ? true : undefined), 'the app source');
   });
@@ -109,6 +114,49 @@ describe('HTTP server with the app source', () => {
     const after = await get(service.port, '/health');
     expect(after.status).toBe(200);
     expect(await inProgress()).toBe(0);
+  });
+
+  /** Requests /large on a raw socket that stops reading after its first chunk. */
+  async function stalledLargeRequest() {
+    const socket = net.connect(service.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (chunks.length === 1) socket.pause();
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /large HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await eventually(() => (chunks.length > 0 ? true : undefined), 'the first chunk of /large');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { socket, chunks, received: () => received };
+  }
+
+  it('keeps a large body while a slow client drains it, sends it whole, and only then gives it back', async () => {
+    const before = largeReleases;
+    const { socket, chunks, received } = await stalledLargeRequest();
+    expect(largeReleases).toBe(before); // most of the body still waits on the client
+    socket.resume();
+    await eventually(() => {
+      const head = Buffer.concat(chunks.slice(0, 1)).indexOf('\r\n\r\n');
+      return head >= 0 && received() >= head + 4 + LARGE_BODY.length ? true : undefined;
+    }, 'all of /large');
+    socket.destroy();
+    const response = Buffer.concat(chunks);
+    const bodyStart = response.indexOf('\r\n\r\n') + 4;
+    expect(response.subarray(0, bodyStart).toString()).toContain(`Content-Length: ${LARGE_BODY.length}`);
+    expect(response.subarray(bodyStart).equals(LARGE_BODY)).toBe(true);
+    expect(largeReleases).toBe(before + 1);
+  });
+
+  it('gives a large body back when its client leaves halfway', async () => {
+    const before = largeReleases;
+    const { socket } = await stalledLargeRequest();
+    expect(largeReleases).toBe(before);
+    socket.destroy();
+    await eventually(() => (largeReleases === before + 1 ? true : undefined), 'the body to be released after the abort');
+    expect((await get(service.port, '/health')).status).toBe(200);
   });
 
   it('reports the exporter healthy with each source in /health', async () => {

@@ -72,10 +72,47 @@ describe('serializeToBuffer', () => {
   });
 
   it('writes a family’s rendered samples as they are instead of formatting its values', () => {
-    const rendered: ExposedFamily = { name: 'jobs_total', help: 'Jobs', type: 'counter', values: [{ value: 1, labels: {} }], renderedSamples: ['jobs_total{queue="a"} 5\n', 'jobs_total{queue="b"} 7\n'] };
+    const rendered: ExposedFamily = { name: 'jobs_total', help: 'Jobs', type: 'counter', values: [{ value: 1, labels: {} }], writeRenderedSamples: (write) => ['jobs_total{queue="a"} 5\n', 'jobs_total{queue="b"} 7\n'].forEach((lines) => write(Buffer.from(lines))) };
     const text = ['# HELP jobs_total Jobs', '# TYPE jobs_total counter', 'jobs_total{queue="a"} 5', 'jobs_total{queue="b"} 7', ''].join('\n');
     expect(serializeToBuffer([rendered], 'prometheus').toString('utf8')).toBe(text);
     expect(serialize([rendered], 'prometheus')).toBe(text);
+  });
+});
+
+describe('serialize of a family read again', () => {
+  it('follows every change of value, label or sample name, and reuses nothing stale', () => {
+    const read = (value: number, labels: Record<string, string>, metricName?: string): ExposedFamily[] => [
+      { name: 'reread_gauge', help: 'Read again', type: 'gauge', values: [{ value, labels: { ...labels }, ...(metricName ? { metricName } : {}) }] },
+    ];
+    const text = (family: ExposedFamily[]) => serialize(family, 'prometheus').split('\n')[2];
+    expect(text(read(1, { a: 'x' }))).toBe('reread_gauge{a="x"} 1');
+    // Equal samples in new objects, labels in another order: the same text.
+    expect(text(read(1, { a: 'x' }))).toBe('reread_gauge{a="x"} 1');
+    expect(text(read(2, { a: 'x' }))).toBe('reread_gauge{a="x"} 2');
+    expect(text(read(2, { a: 'y' }))).toBe('reread_gauge{a="y"} 2');
+    expect(text(read(2, { a: 'y', b: 'z' }))).toBe('reread_gauge{a="y",b="z"} 2');
+    expect(text(read(2, { b: 'z', a: 'y' }))).toMatch(/^reread_gauge\{(a="y",b="z"|b="z",a="y")\} 2$/);
+    expect(text(read(2, { b: 'z' }))).toBe('reread_gauge{b="z"} 2');
+    expect(text(read(NaN, { b: 'z' }))).toBe('reread_gauge{b="z"} NaN');
+    expect(text(read(NaN, { b: 'z' }))).toBe('reread_gauge{b="z"} NaN');
+    expect(text(read(NaN, { b: 'z' }, 'reread_gauge_other'))).toBe('reread_gauge_other{b="z"} NaN');
+  });
+
+  it('follows a prom-client metric that changes its value objects in place', async () => {
+    const registry = new Registry();
+    const counter = new Counter({ name: 'live_total', help: 'Live', labelNames: ['source'], registers: [registry] });
+    const line = async () => serialize(await readFamilies(registry, () => undefined), 'prometheus').split('\n')[2];
+    counter.inc({ source: 'redis' });
+    expect(await line()).toBe('live_total{source="redis"} 1');
+    counter.inc({ source: 'redis' });
+    expect(await line()).toBe('live_total{source="redis"} 2');
+  });
+
+  it('renders each format on its own', () => {
+    const counter: ExposedFamily[] = [{ name: 'both_total', help: 'Both', type: 'counter', values: [{ value: 1, labels: {} }] }];
+    expect(serialize(counter, 'openmetrics')).toContain('\nboth_total 1\n');
+    expect(serialize(counter, 'prometheus')).toContain('# TYPE both_total counter\nboth_total 1\n');
+    expect(serialize(counter, 'openmetrics')).toContain('# TYPE both counter\nboth_total 1\n');
   });
 });
 
