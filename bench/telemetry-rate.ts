@@ -9,6 +9,11 @@ export interface TelemetryRateOptions {
   /** The broker; it must publish $SYS (any sys_interval but 0). */
   readonly mqttUrl: string;
   readonly messages: number;
+  /**
+   * Publisher processes sharing `messages`, all at once. One mqtt.js publisher stalls for good
+   * past 65 535 QoS 1 messages in flight, so each may carry at most MAX_MESSAGES_PER_PUBLISHER.
+   */
+  readonly publishers?: number;
   /** Messages go round-robin to iotflow/devices/bench-<i>/telemetry/sensors, i < devices. */
   readonly devices?: number;
   /** Stop waiting when the count has not moved for this long. */
@@ -23,23 +28,27 @@ export interface TelemetryRateResult {
   readonly seconds: number;
   /** counted / seconds. */
   readonly messagesPerSecond: number;
-  /** What the publisher alone managed (every PUBACK received), for telling who was the bottleneck. */
+  /** What the publishers managed together (every PUBACK received), for telling who was the bottleneck. */
   readonly publisherMessagesPerSecond: number;
 }
 
+export const MAX_MESSAGES_PER_PUBLISHER = 60_000;
+
 /**
- * Publishes `messages` telemetry messages with QoS 1, as fast as a separate process can, and
+ * Publishes `messages` telemetry messages with QoS 1, as fast as separate processes can, and
  * measures how fast an `MqttSource` of this process counts them, and whether it counts them all.
  */
 export async function measureTelemetryRate(options: TelemetryRateOptions): Promise<TelemetryRateResult> {
-  const { mqttUrl, messages, devices = 100, idleTimeoutMs = 3000 } = options;
+  const { mqttUrl, messages, publishers = 1, devices = 100, idleTimeoutMs = 3000 } = options;
+  if (messages / publishers > MAX_MESSAGES_PER_PUBLISHER) throw new Error(`${messages} messages need more than ${publishers} publishers (at most ${MAX_MESSAGES_PER_PUBLISHER} each)`);
   const config = loadConfig({ MQTT_URL: mqttUrl, SOURCES: 'mqtt', LOG_LEVEL: 'silent', MQTT_TELEMETRY_TOPIC: 'iotflow/devices/+/telemetry/#' });
   const source = new MqttSource(config, createLogger('silent'), systemClock);
   source.start();
   try {
     const before = await countOnceUp(source, 10_000);
-    const publisher = publish(mqttUrl, messages, devices);
-    const startedAtMs = await publisher.started;
+    const shares = Array.from({ length: publishers }, (_, i) => Math.floor(messages / publishers) + (i < messages % publishers ? 1 : 0));
+    const running = shares.map((share) => publish(mqttUrl, share, devices));
+    const startedAtMs = Math.min(...(await Promise.all(running.map((publisher) => publisher.started))));
     let counted = 0;
     let countedAtMs = startedAtMs;
     for (;;) {
@@ -48,7 +57,8 @@ export async function measureTelemetryRate(options: TelemetryRateOptions): Promi
       if (counted >= messages || Date.now() - countedAtMs > idleTimeoutMs) break;
       await pause(5);
     }
-    const published = await publisher.finished;
+    const finished = await Promise.all(running.map((publisher) => publisher.finished));
+    const published = { count: finished.reduce((sum, one) => sum + one.count, 0), finishedAtMs: Math.max(...finished.map((one) => one.finishedAtMs)) };
     // Give duplicates, if any, the time to show.
     await pause(200);
     counted = (await readCount(source)) - before;
