@@ -69,6 +69,17 @@ export function parameterNames(path: string): string[] {
     .map((segment) => segment.slice(1));
 }
 
+/**
+ * Whether a request path matches a uWS pattern: the same number of segments, each literal segment
+ * equal and each `:name` segment not empty. Query strings are not part of `path`.
+ */
+export function matchesPattern(pattern: string, path: string): boolean {
+  const wanted = pattern.split('/');
+  const actual = path.split('/');
+  if (wanted.length !== actual.length) return false;
+  return wanted.every((segment, index) => (segment.startsWith(':') ? actual[index] !== '' : segment === actual[index]));
+}
+
 export function json(status: number, body: unknown): HttpReply {
   return { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
 }

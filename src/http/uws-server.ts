@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import { type HttpRequestMetrics, methodLabel, type RouteRecorder, UNMATCHED_ENDPOINT } from '../metrics/http-request-metrics';
 import type { StreamTransport } from '../stream/stream-publisher';
 import { urlTooLong } from './request-limits';
-import { type HttpReply, type HttpRequest, parameterNames, type Route, type RouteTable } from './route-table';
+import { type HttpReply, type HttpRequest, matchesPattern, parameterNames, type Route, type RouteTable } from './route-table';
 import { isUpgrade, type WebSocketClient, type WebSocketRoute, type WebSocketSession, type WebSocketUpgrade } from './websocket-route';
 
 /**
@@ -115,9 +115,13 @@ export class UwsServer implements StreamTransport {
     for (const route of this.webSocketRoutes) this.registerWebSocket(route);
     for (const route of this.routes.routes()) this.register(route);
     const unmatched = this.metrics.route(UNMATCHED_ENDPOINT);
+    const otherMethods = this.otherMethodReplies();
     this.app.any('/*', (res, req) => {
       const method = methodLabel(req.getMethod());
-      this.serve(res, method, unmatched, () => NOT_FOUND);
+      const path = req.getUrl();
+      const known = otherMethods.find(({ pattern }) => matchesPattern(pattern, path));
+      if (known) this.serve(res, method, known.recorder, () => known.reply);
+      else this.serve(res, method, unmatched, () => NOT_FOUND);
     });
 
     return new Promise((resolve, reject) => {
@@ -130,6 +134,21 @@ export class UwsServer implements StreamTransport {
         resolve(uws.us_socket_local_port(socket));
       });
     });
+  }
+
+  /**
+   * 405 with `Allow` for each path served, for a request with a method it is not served with;
+   * counted under the route's template, so the series stay bounded by routes × methods.
+   */
+  private otherMethodReplies(): Array<{ pattern: string; recorder: RouteRecorder; reply: HttpReply }> {
+    const methods = new Map<string, string[]>();
+    const served = [...this.routes.routes(), ...this.webSocketRoutes.map(({ path }) => ({ path, method: 'GET' }))];
+    for (const { path, method } of served) methods.set(path, [...(methods.get(path) ?? []), method]);
+    return [...methods].map(([pattern, allowed]) => ({
+      pattern,
+      recorder: this.metrics.route(pattern),
+      reply: { status: 405, headers: { Allow: allowed.join(', '), 'Content-Type': 'text/plain' }, body: 'method not allowed\n' },
+    }));
   }
 
   /** Stops accepting connections and closes every open one. */

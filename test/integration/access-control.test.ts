@@ -7,9 +7,9 @@ import { makeSelfSignedCertificate } from '../support/tls';
 import { openStream } from '../support/websocket';
 
 /** The service's own metrics, read in-process (a refused client cannot scrape them). */
-async function requestCount(service: RunningService, endpoint: string, status: string): Promise<number> {
+async function requestCount(service: RunningService, endpoint: string, status: string, method = 'GET'): Promise<number> {
   const { samples } = parseExposition(await service.container.get(TYPES.Registry).metrics());
-  return sampleValue(samples, 'http_requests_total', { method: 'GET', endpoint, status }) ?? 0;
+  return sampleValue(samples, 'http_requests_total', { method, endpoint, status }) ?? 0;
 }
 
 /**
@@ -146,6 +146,17 @@ describe('TLS_CERT_FILE and TLS_KEY_FILE', () => {
       await expect(get(service.port, '/health')).rejects.toThrow();
     }));
 
+  it('says in its startup line that it serves HTTPS', async () => {
+    const service = spawnService({ SOURCES: 'app', TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile });
+    try {
+      const port = await service.ready;
+      expect(service.stderr()).toContain(`listening on https://127.0.0.1:${port}`);
+    } finally {
+      service.child.kill('SIGKILL');
+      await service.exited;
+    }
+  });
+
   it.each([
     [{ TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, 'TLS_CERT_FILE', 'ENOENT'],
     [{ TLS_CERT_FILE: '<cert>', TLS_KEY_FILE: '/nonexistent/key.pem' }, 'TLS_KEY_FILE', 'ENOENT'],
@@ -161,14 +172,20 @@ describe('TLS_CERT_FILE and TLS_KEY_FILE', () => {
 });
 
 describe('bad HTTP input', () => {
-  it('answers a huge query string with 414 and unrouted methods with 404, counted, and goes on serving', () =>
+  it('answers a huge query string with 414, another method on a served path with 405 and Allow, counted under the route, and goes on serving', () =>
     withService({}, async (service) => {
       const hugeQuery = await rawRequest(service.port, `GET /metrics?${'a'.repeat(64 * 1024)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       expect(statusOf(hugeQuery)).toBe(414);
       expect(await requestCount(service, '/metrics', '414')).toBe(1);
       await expect(openStream(service.port, `sources=${'app,'.repeat(4000)}app`)).rejects.toMatchObject({ status: 414 });
-      expect(statusOf(await rawRequest(service.port, 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'))).toBe(404);
-      expect(statusOf(await rawRequest(service.port, 'TRACE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))).toBe(404);
+      const post = await rawRequest(service.port, 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+      expect(statusOf(post)).toBe(405);
+      expect(post).toMatch(/\r\nAllow: GET\r\n/);
+      expect(statusOf(await rawRequest(service.port, 'TRACE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))).toBe(405);
+      expect(statusOf(await rawRequest(service.port, 'PUT /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'))).toBe(405);
+      expect(statusOf(await rawRequest(service.port, 'POST /metrics/extra HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'))).toBe(404);
+      expect(await requestCount(service, '/metrics', '405', 'POST')).toBe(1);
+      expect(await requestCount(service, '/metrics', '405', 'OTHER')).toBe(1);
       expect((await get(service.port, '/metrics')).status).toBe(200);
     }));
 
