@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const service = new MetricsService(createContainer(config, logger));
   const port = await service.start();
-  logger.info(`iotflow-metrics listening on ${config.host}:${port}, sources: ${[...config.sources].join(',')}`);
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info(`iotflow-metrics listening on ${config.tls ? 'https' : 'http'}://${host}:${port}, sources: ${[...config.sources].join(',')}`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

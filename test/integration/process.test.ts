@@ -11,6 +11,7 @@ describe('the service process', () => {
       const maps = readFileSync(`/proc/${service.child.pid}/maps`, 'utf8');
       expect(maps).toMatch(/uws_linux_x64_\d+\.node/);
       expect(service.stderr()).not.toContain('Falling back to a NodeJS implementation');
+      expect(service.stderr()).toContain(`listening on http://127.0.0.1:${port}, sources: app`);
       expect(JSON.parse((await get(port, '/health')).body).server).toBe('uWebSockets.js native');
     } finally {
       service.child.kill('SIGKILL');
