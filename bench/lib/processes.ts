@@ -41,13 +41,13 @@ const LISTENING = /listening on [^\s,]+:(\d+)/;
 const READY_TIMEOUT_MS = 30_000;
 
 /**
- * Spawns `node dist/<script>` and resolves once it logs `listening on <host>:<port>`.
+ * Spawns `node [nodeArgs] dist/<script> [args]` and resolves once it logs `listening on <host>:<port>`.
  * BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=bench/results/profiles`) is prepended to its
  * node arguments, for profiling a server under the bench's own load.
  */
-export async function startNodeServer(name: string, script: string, env: Record<string, string>, args: readonly string[] = []): Promise<ChildServer> {
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, distScript(script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startNodeServer(name: string, script: string, env: Record<string, string>, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<ChildServer> {
+  const benchNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(process.execPath, [...benchNodeArgs, ...nodeArgs, distScript(script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return started(name, child, LISTENING);
 }
 
@@ -101,6 +101,17 @@ function started(name: string, child: ChildProcess, listening: RegExp | undefine
       });
     }
   });
+}
+
+/** Node arguments that load bench/lib/heap-probe.ts into a server, for liveHeapBytes(). */
+export const HEAP_PROBE_ARGS: readonly string[] = ['--expose-gc', '-r', distScript('bench/lib/heap-probe.js')];
+
+/** The live heap of a server started with HEAP_PROBE_ARGS, after full garbage collections. */
+export async function liveHeapBytes(server: ChildServer): Promise<number> {
+  const reports = () => [...server.output().matchAll(/^HEAP_AFTER_GC (\d+)$/gm)].map((match) => Number(match[1]));
+  const before = reports().length;
+  server.child.kill('SIGUSR2');
+  return waitFor(() => reports()[before], `${server.name} to report its heap after a full GC`, 10_000);
 }
 
 /** A port nothing listens on right now (for executables that cannot be told to pick one). */

@@ -13,3 +13,13 @@ export function round(value: number, digits = 2): number {
 }
 
 export const MB = 2 ** 20;
+
+/** Slope of the least-squares line through the points (y per unit of x); NaN for fewer than two distinct x. */
+export function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  return variance === 0 ? NaN : covariance / variance;
+}

@@ -3,8 +3,9 @@
  * Clients live in separate processes (bench/clients/stream-listeners.ts, one per 1 000 clients at
  * most). For every message published after the last client connected — one per source per
  * collection — the fan-out time is from the collection's timestamp to the moment the last client
- * received it; memory per client is the service's RSS with the clients minus before them.
- * A fresh service per N, so each step's memory starts from the same place.
+ * received it. A fresh service per N, so each step's memory starts from the same place: memory per
+ * client is the slope of the service's RSS with its clients over N (least squares over the steps),
+ * since one step's RSS before and after differ by a garbage collection as much as by its clients.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import WebSocket from 'ws';
@@ -13,7 +14,7 @@ import { createIotflowDatabase } from '../lib/iotflow-database';
 import { distScript, pause, rssBytes, ROOT, serverEnv, startNodeServer } from '../lib/processes';
 import { type BenchOptions, check, skipped, type SuiteOutcome } from '../lib/report';
 import { waitForSourcesUp } from '../lib/service-state';
-import { median, round } from '../lib/stats';
+import { MB, median, round, slope } from '../lib/stats';
 
 const CLIENTS_PER_PROCESS = 1000;
 /** Messages younger than this when the report is asked for may still be on their way: not judged. */
@@ -26,7 +27,8 @@ interface StepResult {
   readonly undelivered: number;
   readonly fanOutMedianMs: number;
   readonly fanOutMaxMs: number;
-  readonly rssPerClientKb: number;
+  /** The service's RSS with its clients connected. */
+  readonly rssMb: number;
 }
 
 /** Whether the service on `port` accepts a WebSocket on /stream. */
@@ -66,7 +68,6 @@ async function measureStep(databaseUrl: string, clients: number, listenSeconds: 
     await waitForSourcesUp(service.port);
     if (!(await streamAvailable(service.port))) return 'unavailable';
     await pause(2000); // first collections serialized, heap settled
-    const rssBeforeBytes = rssBytes(service.pid);
     for (let assigned = 0; assigned < clients; assigned += CLIENTS_PER_PROCESS) {
       const share = Math.min(CLIENTS_PER_PROCESS, clients - assigned);
       listeners.push(spawn(process.execPath, [distScript('bench/clients/stream-listeners.js'), String(service.port), String(share)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] }));
@@ -85,14 +86,14 @@ async function measureStep(databaseUrl: string, clients: number, listenSeconds: 
         return JSON.parse((await report)[1]) as ListenerReport;
       }),
     );
-    return summarizeStep(clients, reports, connectedAtMs, reportAtMs, rssBeforeBytes, rssWithBytes);
+    return summarizeStep(clients, reports, connectedAtMs, reportAtMs, rssWithBytes);
   } finally {
     for (const child of listeners) child.kill('SIGKILL');
     await service.stop();
   }
 }
 
-function summarizeStep(clients: number, reports: readonly ListenerReport[], fromMs: number, reportAtMs: number, rssBeforeBytes: number, rssWithBytes: number): StepResult {
+function summarizeStep(clients: number, reports: readonly ListenerReport[], fromMs: number, reportAtMs: number, rssWithBytes: number): StepResult {
   const merged = new Map<string, { timestamp: number; clients: number; lastAtMs: number }>();
   for (const { messages } of reports) {
     for (const [source, timestamp, received, lastAtMs] of messages) {
@@ -115,7 +116,7 @@ function summarizeStep(clients: number, reports: readonly ListenerReport[], from
     undelivered: judged.reduce((sum, entry) => sum + (clients - entry.clients), 0),
     fanOutMedianMs: median(fanOuts),
     fanOutMaxMs: fanOuts.length > 0 ? Math.max(...fanOuts) : NaN,
-    rssPerClientKb: round((rssWithBytes - rssBeforeBytes) / clients / 1024, 2),
+    rssMb: round(rssWithBytes / MB, 1),
   };
 }
 
@@ -129,16 +130,20 @@ export async function streamSuite({ quick, log }: BenchOptions): Promise<SuiteOu
       const result = await measureStep(database.url, clients, listenSeconds);
       if (result === 'unavailable') return skipped('/stream not available');
       results.push(result);
-      log(`${clients} clients: tick → last client median ${result.fanOutMedianMs} ms, max ${result.fanOutMaxMs} ms over ${result.messagesJudged} messages; ${result.undelivered} undelivered; ${result.rssPerClientKb} KB per client`);
+      log(`${clients} clients: tick → last client median ${result.fanOutMedianMs} ms, max ${result.fanOutMaxMs} ms over ${result.messagesJudged} messages; ${result.undelivered} undelivered; RSS ${result.rssMb} MB`);
     }
     const largest = results.at(-1)!;
+    const perClientKb = round((slope(results.map(({ clients, rssMb }) => [clients, rssMb])) * MB) / 1024, 2);
     return {
-      rows: results.map((result): [string, string] => [
-        `${result.clients} clients`,
-        `tick → last client ${result.fanOutMedianMs} ms median, ${result.fanOutMaxMs} ms max (${result.messagesJudged} messages); ${result.undelivered} undelivered; ${result.rssPerClientKb} KB RSS per client`,
-      ]),
+      rows: [
+        ...results.map((result): [string, string] => [
+          `${result.clients} clients`,
+          `tick → last client ${result.fanOutMedianMs} ms median, ${result.fanOutMaxMs} ms max (${result.messagesJudged} messages); ${result.undelivered} undelivered; service RSS ${result.rssMb} MB`,
+        ]),
+        ['memory per client', `${perClientKb} KB (slope of RSS over ${results.map(({ clients }) => clients).join(', ')} clients)`],
+      ],
       checks: [check('streamUndelivered', results.reduce((sum, result) => sum + result.undelivered, 0)), check('streamFanOutMs', largest.fanOutMedianMs)],
-      data: { collectionIntervalSeconds: 1, listenSeconds, steps: results },
+      data: { collectionIntervalSeconds: 1, listenSeconds, steps: results, memoryPerClientKb: perClientKb },
     };
   } finally {
     await database.drop();
