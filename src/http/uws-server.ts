@@ -52,6 +52,8 @@ interface ResponseState {
   answered: boolean;
   /** onAborted registered (only for a response that outlives its request callback). */
   watched: boolean;
+  /** A HEAD request: the reply's headers and length, without its body. */
+  headOnly: boolean;
   /** The reply's `released`, while the rest of its body waits on onWritable. */
   release?: () => void;
 }
@@ -141,14 +143,21 @@ export class UwsServer implements StreamTransport {
    * counted under the route's template, so the series stay bounded by routes × methods.
    */
   private otherMethodReplies(): Array<{ pattern: string; recorder: RouteRecorder; reply: HttpReply }> {
-    const methods = new Map<string, string[]>();
-    const served = [...this.routes.routes(), ...this.webSocketRoutes.map(({ path }) => ({ path, method: 'GET' }))];
-    for (const { path, method } of served) methods.set(path, [...(methods.get(path) ?? []), method]);
+    const methods = new Map<string, Set<string>>();
+    const served = [
+      ...this.routes.routes().map(({ path, method }) => ({ path, allowed: method === 'GET' && !this.servesExplicitHead(path) ? ['GET', 'HEAD'] : [method] })),
+      ...this.webSocketRoutes.map(({ path }) => ({ path, allowed: ['GET'] })),
+    ];
+    for (const { path, allowed } of served) methods.set(path, new Set([...(methods.get(path) ?? []), ...allowed]));
     return [...methods].map(([pattern, allowed]) => ({
       pattern,
       recorder: this.metrics.route(pattern),
-      reply: { status: 405, headers: { Allow: allowed.join(', '), 'Content-Type': 'text/plain' }, body: 'method not allowed\n' },
+      reply: { status: 405, headers: { Allow: [...allowed].join(', '), 'Content-Type': 'text/plain' }, body: 'method not allowed\n' },
     }));
+  }
+
+  private servesExplicitHead(path: string): boolean {
+    return this.routes.routes().some((route) => route.method === 'HEAD' && route.path === path);
   }
 
   /** Stops accepting connections and closes every open one. */
@@ -170,7 +179,11 @@ export class UwsServer implements StreamTransport {
       this.serve(res, method, recorder, () => urlTooLong(request) ?? route.handler(request));
     };
     switch (route.method) {
-      case 'GET': this.app.get(route.path, handle); break;
+      case 'GET':
+        this.app.get(route.path, handle);
+        // HEAD of every GET route (RFC 9110 §9.1), unless the application serves HEAD itself.
+        if (!this.servesExplicitHead(route.path)) this.app.head(route.path, handle);
+        break;
       case 'HEAD': this.app.head(route.path, handle); break;
       case 'POST': this.app.post(route.path, handle); break;
       case 'PUT': this.app.put(route.path, handle); break;
@@ -244,7 +257,7 @@ export class UwsServer implements StreamTransport {
     upgrade?: (accepted: WebSocketUpgrade) => void,
   ): void {
     const startedMs = performance.now();
-    const state: ResponseState = { aborted: false, answered: false, watched: false };
+    const state: ResponseState = { aborted: false, answered: false, watched: false, headOnly: method === 'HEAD' };
     recorder.begin(method);
     // uWS wants an abort handler only for a response that outlives this callback (async handler,
     // or a body waiting on onWritable); registering one per request costs a persistent handle.
@@ -305,6 +318,13 @@ export class UwsServer implements StreamTransport {
   private write(res: uws.HttpResponse, state: ResponseState, reply: HttpReply): boolean {
     res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
     for (const name in reply.headers) res.writeHeader(name, reply.headers[name]);
+    if (state.headOnly) {
+      // endWithoutBody(length) of uWS 20.30 leaves the response open (and uWS then aborts the
+      // process): the length goes in as a header, and the response ends without one of uWS's.
+      res.writeHeader('Content-Length', String(typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.byteLength));
+      res.endWithoutBody();
+      return true;
+    }
     // A small string goes to uWS as it is (uWS copies what the socket cannot take yet): no Buffer per reply.
     if (typeof reply.body === 'string' && reply.body.length <= SMALL_BODY_CHARS) {
       res.end(reply.body);

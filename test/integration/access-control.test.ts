@@ -180,13 +180,32 @@ describe('bad HTTP input', () => {
       await expect(openStream(service.port, `sources=${'app,'.repeat(4000)}app`)).rejects.toMatchObject({ status: 414 });
       const post = await rawRequest(service.port, 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
       expect(statusOf(post)).toBe(405);
-      expect(post).toMatch(/\r\nAllow: GET\r\n/);
+      expect(post).toMatch(/\r\nAllow: GET, HEAD\r\n/);
       expect(statusOf(await rawRequest(service.port, 'TRACE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))).toBe(405);
-      expect(statusOf(await rawRequest(service.port, 'PUT /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'))).toBe(405);
+      const put = await rawRequest(service.port, 'PUT /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      expect(statusOf(put)).toBe(405);
+      expect(put).toMatch(/\r\nAllow: GET, HEAD\r\n/);
       expect(statusOf(await rawRequest(service.port, 'POST /metrics/extra HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'))).toBe(404);
       expect(await requestCount(service, '/metrics', '405', 'POST')).toBe(1);
       expect(await requestCount(service, '/metrics', '405', 'OTHER')).toBe(1);
       expect((await get(service.port, '/metrics')).status).toBe(200);
+    }));
+
+  it('answers HEAD of a GET route with its headers and length and no body, counted as HEAD', () =>
+    withService({}, async (service) => {
+      // Two requests on one connection: the second reply starts right where the first one's headers end.
+      const both = await rawRequest(service.port, 'HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const [head, get] = both.split(/(?=HTTP\/1\.1 )/);
+      expect(statusOf(head!)).toBe(200);
+      expect(head).toMatch(/\r\nContent-Type: application\/json\r\n/);
+      const length = Number(/\r\nContent-Length: (\d+)\r\n/.exec(head!)?.[1]);
+      expect(head!.endsWith('\r\n\r\n')).toBe(true);
+      expect(statusOf(get!)).toBe(200);
+      expect(Math.abs(length - Buffer.byteLength(get!.slice(get!.indexOf('\r\n\r\n') + 4)))).toBeLessThanOrEqual(4);
+      expect(await requestCount(service, '/health', '200', 'HEAD')).toBe(1);
+      // /stream without an upgrade: 426, to HEAD as to GET.
+      const stream = await rawRequest(service.port, 'HEAD /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(statusOf(stream)).toBe(426);
     }));
 
   it('survives what uWS refuses to parse: it closes the connection, or lets it time out, and serves the others', () =>
