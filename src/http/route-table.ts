@@ -70,14 +70,13 @@ export function parameterNames(path: string): string[] {
 }
 
 /**
- * Whether a request path matches a uWS pattern: the same number of segments, each literal segment
- * equal and each `:name` segment not empty. Query strings are not part of `path`.
+ * A test of whether a request path matches a uWS pattern: the same number of segments, each
+ * literal segment equal and each `:name` segment not empty. Query strings are not part of a path.
  */
-export function matchesPattern(pattern: string, path: string): boolean {
-  const wanted = pattern.split('/');
-  const actual = path.split('/');
-  if (wanted.length !== actual.length) return false;
-  return wanted.every((segment, index) => (segment.startsWith(':') ? actual[index] !== '' : segment === actual[index]));
+export function patternMatcher(pattern: string): (path: string) => boolean {
+  const segments = pattern.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  const expression = new RegExp(`^${segments.join('/')}$`);
+  return (path) => expression.test(path);
 }
 
 export function json(status: number, body: unknown): HttpReply {

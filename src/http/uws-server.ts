@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import { type HttpRequestMetrics, methodLabel, type RouteRecorder, UNMATCHED_ENDPOINT } from '../metrics/http-request-metrics';
 import type { StreamTransport } from '../stream/stream-publisher';
 import { urlTooLong } from './request-limits';
-import { type HttpReply, type HttpRequest, matchesPattern, parameterNames, type Route, type RouteTable } from './route-table';
+import { type HttpReply, type HttpRequest, parameterNames, patternMatcher, type Route, type RouteTable } from './route-table';
 import { isUpgrade, type WebSocketClient, type WebSocketRoute, type WebSocketSession, type WebSocketUpgrade } from './websocket-route';
 
 /**
@@ -57,7 +57,6 @@ interface ResponseState {
   /** The reply's `released`, while the rest of its body waits on onWritable. */
   release?: () => void;
 }
-
 
 /**
  * The one file that knows uWebSockets.js. It copies what a handler needs out of the
@@ -121,7 +120,7 @@ export class UwsServer implements StreamTransport {
     this.app.any('/*', (res, req) => {
       const method = methodLabel(req.getMethod());
       const path = req.getUrl();
-      const known = otherMethods.find(({ pattern }) => matchesPattern(pattern, path));
+      const known = otherMethods.find(({ matches }) => matches(path));
       if (known) this.serve(res, method, known.recorder, () => known.reply);
       else this.serve(res, method, unmatched, () => NOT_FOUND);
     });
@@ -142,7 +141,7 @@ export class UwsServer implements StreamTransport {
    * 405 with `Allow` for each path served, for a request with a method it is not served with;
    * counted under the route's template, so the series stay bounded by routes × methods.
    */
-  private otherMethodReplies(): Array<{ pattern: string; recorder: RouteRecorder; reply: HttpReply }> {
+  private otherMethodReplies(): Array<{ matches: (path: string) => boolean; recorder: RouteRecorder; reply: HttpReply }> {
     const methods = new Map<string, Set<string>>();
     const served = [
       ...this.routes.routes().map(({ path, method }) => ({ path, allowed: method === 'GET' && !this.servesExplicitHead(path) ? ['GET', 'HEAD'] : [method] })),
@@ -150,7 +149,7 @@ export class UwsServer implements StreamTransport {
     ];
     for (const { path, allowed } of served) methods.set(path, new Set([...(methods.get(path) ?? []), ...allowed]));
     return [...methods].map(([pattern, allowed]) => ({
-      pattern,
+      matches: patternMatcher(pattern),
       recorder: this.metrics.route(pattern),
       reply: { status: 405, headers: { Allow: [...allowed].join(', '), 'Content-Type': 'text/plain' }, body: 'method not allowed\n' },
     }));

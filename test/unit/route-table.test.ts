@@ -1,6 +1,6 @@
-import { matchesPattern, parameterNames, RouteTable } from '../../src/http/route-table';
+import { parameterNames, patternMatcher, RouteTable } from '../../src/http/route-table';
 
-describe('matchesPattern', () => {
+describe('patternMatcher', () => {
   it.each([
     ['/metrics', '/metrics', true],
     ['/metrics', '/metrics/', false],
@@ -11,8 +11,11 @@ describe('matchesPattern', () => {
     ['/api/v1/devices/:id', '/api/v1/devices/42/extra', false],
     ['/a/:x/b/:y', '/a/1/b/2', true],
     ['/a/:x/b/:y', '/a/1/c/2', false],
+    ['/v1.0/(x)', '/v1.0/(x)', true],
+    ['/v1.0/(x)', '/v1x0/(x)', false],
+    ['/v1.0/(x)', '/v1.0/x', false],
   ])('%s against %s: %s', (pattern, path, expected) => {
-    expect(matchesPattern(pattern, path)).toBe(expected);
+    expect(patternMatcher(pattern)(path)).toBe(expected);
   });
 });
 
