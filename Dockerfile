@@ -7,7 +7,6 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 COPY streams streams
 COPY container container
-COPY bench bench
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -5,7 +5,7 @@ import { withClient } from './lib/iotflow-database';
  * estimated), then RUNS timed collections. Reports the median and spread, the queries one
  * collection sends, and whether the large table was scanned (it must not be).
  *
- *   npm run build && node dist/bench/database-cost.js            # ROWS=1000000 RUNS=20
+ *   npx tsc -p tsconfig.bench.json && node dist/bench/database-cost.js           # ROWS=1000000 RUNS=20
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ROWS=100000 node dist/bench/database-cost.js
  *   DB_EXACT_COUNT_MAX_ROWS=100000000 node dist/bench/database-cost.js   # what counting it every time would cost
  */

@@ -2,9 +2,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Cidr, parseCidr } from './http/cidr';
 import { LOG_LEVELS, type LogLevel } from './logger';
+import { SOURCE_NAMES, type SourceName } from '../streams/sources';
 
-export const SOURCE_NAMES = ['system', 'app', 'database', 'iotflow', 'redis', 'mqtt'] as const;
-export type SourceName = (typeof SOURCE_NAMES)[number];
 
 export interface Config {
   readonly port: number;

@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.join(__dirname, '..', '..');
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+
+// No Docker engine runs here: the image's contents are checked from what builds it.
+describe('the Docker image', () => {
+  it('copies the service and none of the benchmarks or tests', () => {
+    const copied = [...read('Dockerfile').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1].split(/\s+/));
+    expect(copied).toEqual(expect.arrayContaining(['src', 'streams', 'container']));
+    expect(copied.filter((source) => /^(bench|test)\b/.test(source))).toEqual([]);
+    expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['bench', 'test']));
+  });
+
+  it('is built by a configuration that compiles no benchmark', () => {
+    const listed = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: ROOT, encoding: 'utf8' });
+    const files = listed.stdout.split('\n').filter((file) => file.startsWith(ROOT) && !file.includes('/node_modules/'));
+    expect(files.some((file) => file.includes('/src/main.ts'))).toBe(true);
+    expect(files.filter((file) => file.includes('/bench/') || file.includes('/test/'))).toEqual([]);
+  });
+});
