@@ -11,7 +11,11 @@ import { MQTT_METRICS, MqttState, sysSilence } from './mqtt-sys';
 import type { MetricSource, Sample } from './source';
 
 const RECONNECT_MIN_MS = 1000;
-const RECONNECT_MAX_MS = 30_000;
+/**
+ * Caps the backoff: a broker that comes back is found within this (30 s kept it waiting up to
+ * 16 s), and one that stays down gets one connection attempt per this.
+ */
+const RECONNECT_MAX_MS = 2000;
 
 /**
  * Source `mqtt`: one long-lived client subscribed to `$SYS/#` and to the telemetry filter. Values

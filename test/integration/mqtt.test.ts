@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { measureTelemetryRate } from '../../bench/telemetry-rate';
@@ -229,6 +230,40 @@ describe.each([
       await broker.kill();
     }
   });
+});
+
+describe('mqtt source reconnecting after an outage', () => {
+  it('case 8: is back within 5 s of the broker\'s return after 20 s down, trying at most once a second meanwhile', async () => {
+    let broker = await startMosquitto({ sysInterval: 1 });
+    const service = await startService({ ...FAST, MQTT_URL: urlFor(broker.port) });
+    try {
+      await eventually(async () => ((await mqttUp(service)) === 1 ? true : undefined), 'the mqtt source to come up');
+      await broker.kill();
+      // While the broker is down, a listener of the test's own on its port counts the attempts.
+      let attempts = 0;
+      const listener = net.createServer((socket) => {
+        attempts++;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => listener.listen(broker.port, '127.0.0.1', resolve));
+      const downForMs = 20_000;
+      await new Promise((resolve) => setTimeout(resolve, downForMs));
+      expect(await mqttUp(service)).toBe(0);
+      await new Promise((resolve) => listener.close(resolve));
+
+      broker = await startMosquitto({ port: broker.port, sysInterval: 1 });
+      const returnedAt = Date.now();
+      await eventually(async () => ((await mqttUp(service)) === 1 ? true : undefined), 'the mqtt source to recover', 300, 50);
+      const backAfterMs = Date.now() - returnedAt;
+      process.stdout.write(`case 8: ${attempts} connection attempts in ${downForMs / 1000} s down; back ${backAfterMs} ms after the broker\n`);
+      expect(backAfterMs).toBeLessThan(5000);
+      expect(attempts).toBeGreaterThan(0);
+      expect(attempts).toBeLessThanOrEqual(downForMs / 1000);
+    } finally {
+      await service.stop();
+      await broker.kill();
+    }
+  }, 60_000);
 });
 
 describe('telemetry rate', () => {
