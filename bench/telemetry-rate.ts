@@ -6,7 +6,7 @@ import { createLogger } from '../src/logger';
 import { MqttSource } from '../streams/mqtt';
 
 export interface TelemetryRateOptions {
-  /** The broker; it must publish $SYS (any sys_interval but 0). */
+  /** The broker (its $SYS need not be on: the source counts telemetry on the connection alone). */
   readonly mqttUrl: string;
   readonly messages: number;
   /**

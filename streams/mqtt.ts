@@ -6,185 +6,22 @@ import { TYPES } from '../container/identifiers';
 import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
-import { DistinctCounter } from '../src/metrics/distinct-counter';
 import { scrubSecrets, urlPassword } from '../src/redact';
-import type { MetricDescriptor, MetricSource, Sample } from './source';
-
-const SYS_PREFIX = '$SYS/broker/';
-
-interface SysMetric extends MetricDescriptor {
-  /** Mosquitto 2 topic below `$SYS/broker/`. */
-  readonly topic: string;
-  /** Mosquitto 1.6 name of the same value, read only while the 2.x topic has not been seen. */
-  readonly fallbackTopic?: string;
-  /** `uptime` reads "640136 seconds"; every other topic a bare non-negative integer. */
-  readonly unit?: 'seconds';
-}
-
-const SYS_METRICS: readonly SysMetric[] = [
-  { name: 'mqtt_connections_total', help: 'Clients the broker knows, connected or with a persistent session ($SYS/broker/clients/total)', type: 'gauge', topic: 'clients/total' },
-  { name: 'mqtt_connections_active', help: 'Connected clients ($SYS/broker/clients/connected)', type: 'gauge', topic: 'clients/connected', fallbackTopic: 'clients/active' },
-  { name: 'mqtt_clients_disconnected', help: 'Persistent sessions whose client is disconnected ($SYS/broker/clients/disconnected)', type: 'gauge', topic: 'clients/disconnected' },
-  { name: 'mqtt_messages_received_total', help: 'Messages of any type the broker received ($SYS/broker/messages/received)', type: 'counter', topic: 'messages/received' },
-  { name: 'mqtt_messages_sent_total', help: 'Messages of any type the broker sent ($SYS/broker/messages/sent)', type: 'counter', topic: 'messages/sent' },
-  { name: 'mqtt_messages_dropped_total', help: 'PUBLISH messages the broker dropped ($SYS/broker/publish/messages/dropped)', type: 'counter', topic: 'publish/messages/dropped' },
-  { name: 'mqtt_messages_queued', help: 'Messages held in the broker store ($SYS/broker/store/messages/count)', type: 'gauge', topic: 'store/messages/count', fallbackTopic: 'messages/stored' },
-  { name: 'mqtt_subscriptions_total', help: 'Subscriptions active on the broker ($SYS/broker/subscriptions/count)', type: 'gauge', topic: 'subscriptions/count' },
-  { name: 'mqtt_retained_messages', help: 'Retained messages on the broker ($SYS/broker/retained messages/count)', type: 'gauge', topic: 'retained messages/count' },
-  { name: 'mqtt_bytes_received_total', help: 'Bytes the broker received ($SYS/broker/bytes/received)', type: 'counter', topic: 'bytes/received' },
-  { name: 'mqtt_bytes_sent_total', help: 'Bytes the broker sent ($SYS/broker/bytes/sent)', type: 'counter', topic: 'bytes/sent' },
-  { name: 'mqtt_broker_uptime_seconds', help: 'Seconds since the broker started ($SYS/broker/uptime)', type: 'gauge', topic: 'uptime', unit: 'seconds' },
-];
-
-const UPTIME_METRIC = 'mqtt_broker_uptime_seconds';
-
-interface WatchedTopic {
-  readonly metric: SysMetric;
-  readonly fallback: boolean;
-}
-
-/** Full $SYS topic → what it feeds. */
-const SYS_TOPICS: ReadonlyMap<string, WatchedTopic> = new Map(
-  SYS_METRICS.flatMap((metric): [string, WatchedTopic][] => [
-    [SYS_PREFIX + metric.topic, { metric, fallback: false }],
-    ...(metric.fallbackTopic ? [[SYS_PREFIX + metric.fallbackTopic, { metric, fallback: true }] satisfies [string, WatchedTopic]] : []),
-  ]),
-);
-
-export const MQTT_METRICS: readonly MetricDescriptor[] = [
-  ...SYS_METRICS.map(({ name, help, type }) => ({ name, help, type })),
-  { name: 'mqtt_topics_total', help: 'Distinct topics seen under the telemetry filter: exact up to 10000, estimated (HyperLogLog, ~1 %) above', type: 'gauge' },
-  { name: 'iotflow_telemetry_messages_total', help: 'Messages received on the telemetry topic filter', type: 'counter' },
-  { name: 'mqtt_sys_payload_errors_total', help: 'Payloads on watched $SYS topics that were malformed or out of range, and ignored', type: 'counter' },
-];
-
-/** One value read from a $SYS message. */
-export interface SysUpdate {
-  readonly name: string;
-  readonly value: number;
-  /** Read from a Mosquitto 1.6 topic name; the 2.x topic takes precedence once seen. */
-  readonly fallback: boolean;
-}
-
-/** A watched $SYS topic carried a payload that is not what Mosquitto publishes there. */
-export class SysPayloadError extends Error {
-  constructor(
-    readonly topic: string,
-    payload: string,
-    expected: string,
-  ) {
-    const shown = payload.length > 40 ? `${payload.slice(0, 40)}…` : payload;
-    super(`$SYS payload ${JSON.stringify(shown)} on ${topic} is not ${expected}; ignored`);
-    this.name = 'SysPayloadError';
-  }
-}
-
-/**
- * Maps one $SYS message to a metric value: undefined for a topic not watched (load averages,
- * heap, version, …: Mosquitto 2.1 no longer publishes some of them, so nothing depends on them),
- * an error for a watched topic whose payload is not a non-negative integer (`clients/disconnected`
- * can briefly read -1), never NaN or a negative value.
- */
-export function parseSysMessage(topic: string, payload: string): SysUpdate | SysPayloadError | undefined {
-  const watched = SYS_TOPICS.get(topic);
-  if (!watched) return undefined;
-  const seconds = watched.metric.unit === 'seconds';
-  const match = (seconds ? /^(\d+) seconds$/ : /^(\d+)$/).exec(payload.trim());
-  const value = match ? Number(match[1]) : NaN;
-  if (!Number.isFinite(value)) return new SysPayloadError(topic, payload, seconds ? '"<integer> seconds"' : 'a non-negative integer');
-  return { name: watched.metric.name, value, fallback: watched.fallback };
-}
-
-/** How many silent $SYS publish periods make the source stale. */
-export const STALE_SYS_PERIODS = 3;
-
-export interface SysLiveness {
-  readonly connected: boolean;
-  /** Why there is no connection (free of secrets); read only while not connected. */
-  readonly disconnectReason: string;
-  /** Monotonic ms of the last $SYS message, or of the connection when none came since. */
-  readonly lastSysMessageAtMs: number;
-  readonly sysPeriodMs: number;
-}
-
-/** Why the source's state cannot be trusted now, or undefined while it can. */
-export function sysDownReason(nowMs: number, liveness: SysLiveness): string | undefined {
-  if (!liveness.connected) return `disconnected from broker: ${liveness.disconnectReason}`;
-  const silentMs = nowMs - liveness.lastSysMessageAtMs;
-  if (silentMs > STALE_SYS_PERIODS * liveness.sysPeriodMs) return `no $SYS message for ${Math.round(silentMs / 1000)} s (sys_interval 0?)`;
-  return undefined;
-}
-
-/**
- * Everything the messages have told so far; no I/O. Broker values keep their latest reading;
- * the telemetry count and the distinct topics live as long as the process, across reconnects.
- */
-export class MqttState {
-  private readonly broker = new Map<string, number>();
-  private readonly primarySeen = new Set<string>();
-  private readonly topics = new DistinctCounter();
-  private telemetryMessages = 0;
-  private payloadErrors = 0;
-  private lastUptime: number | undefined;
-
-  /** The broker's $SYS publish period: the assumed one until two uptime readings teach it. */
-  constructor(public sysPeriodMs: number) {}
-
-  /** A new connection: the next uptime reading starts a new period measurement. */
-  connectionOpened(): void {
-    this.lastUptime = undefined;
-  }
-
-  /** Applies one $SYS message; returns the error when its payload was ignored. */
-  applySys(topic: string, payload: string): SysPayloadError | undefined {
-    const update = parseSysMessage(topic, payload);
-    if (update instanceof SysPayloadError) {
-      this.payloadErrors++;
-      return update;
-    }
-    if (!update || (update.fallback && this.primarySeen.has(update.name))) return undefined;
-    if (!update.fallback) this.primarySeen.add(update.name);
-    this.broker.set(update.name, update.value);
-    if (update.name === UPTIME_METRIC) this.learnPeriod(update.value);
-    return undefined;
-  }
-
-  countTelemetry(topic: string): void {
-    this.telemetryMessages++;
-    this.topics.add(topic);
-  }
-
-  samples(): Sample[] {
-    const samples: Sample[] = [];
-    for (const { name } of SYS_METRICS) {
-      const value = this.broker.get(name);
-      if (value !== undefined) samples.push({ name, value });
-    }
-    samples.push(
-      { name: 'mqtt_topics_total', value: this.topics.count() },
-      { name: 'iotflow_telemetry_messages_total', value: this.telemetryMessages },
-      { name: 'mqtt_sys_payload_errors_total', value: this.payloadErrors },
-    );
-    return samples;
-  }
-
-  /**
-   * The broker's clock measures the period, so a busy event loop here cannot stretch it. The
-   * first reading after a connection is the retained one, which is one period before the next.
-   */
-  private learnPeriod(uptime: number): void {
-    if (this.lastUptime !== undefined && uptime > this.lastUptime) this.sysPeriodMs = (uptime - this.lastUptime) * 1000;
-    this.lastUptime = uptime;
-  }
-}
+import { MQTT_METRICS, MqttState, sysSilence } from './mqtt-sys';
+import type { MetricSource, Sample } from './source';
 
 const RECONNECT_MIN_MS = 1000;
-const RECONNECT_MAX_MS = 30_000;
+/**
+ * Caps the backoff: a broker that comes back is found within this (30 s kept it waiting up to
+ * 16 s), and one that stays down gets one connection attempt per this.
+ */
+const RECONNECT_MAX_MS = 2000;
 
 /**
  * Source `mqtt`: one long-lived client subscribed to `$SYS/#` and to the telemetry filter. Values
- * change as messages arrive; collect() hands the engine the latest state, or fails when that
- * state is not current: no connection, or $SYS silent for three of the broker's publish periods.
+ * change as messages arrive; collect() hands the engine the latest state, and fails only without
+ * a connection. The telemetry count needs nothing else; the broker statistics leave the snapshot
+ * while $SYS is silent for three of the broker's publish periods (logged once per silence).
  */
 @injectable()
 export class MqttSource implements MetricSource {
@@ -202,6 +39,7 @@ export class MqttSource implements MetricSource {
   private lastSysMessageAtMs = 0;
   private lastError: string | undefined;
   private disconnectReason = 'not connected yet';
+  private silenceLogged = false;
 
   constructor(
     @inject(TYPES.Config) private readonly config: Config,
@@ -292,6 +130,10 @@ export class MqttSource implements MetricSource {
       return;
     }
     this.lastSysMessageAtMs = this.clock.monotonicMs();
+    if (this.silenceLogged) {
+      this.silenceLogged = false;
+      this.logger.info('mqtt: $SYS messages arrive again; the broker statistics are back');
+    }
     if (!this.heardSinceConnect) {
       this.heardSinceConnect = true;
       // mqtt.js handles the packets of one read on successive ticks; after them, the whole
@@ -304,21 +146,24 @@ export class MqttSource implements MetricSource {
 
   private settled(): boolean {
     if (!this.client || this.heardSinceConnect) return true;
-    return this.connected ? this.downReason() !== undefined : this.closedOnce;
+    return this.connected ? this.silence() !== undefined : this.closedOnce;
   }
 
   private snapshot(): Sample[] {
-    const reason = this.downReason();
-    if (reason) throw new Error(reason);
-    return this.state.samples();
+    if (!this.client) throw new Error('not started');
+    if (!this.connected) throw new Error(`disconnected from broker: ${this.disconnectReason}`);
+    const silence = this.silence();
+    if (silence && !this.silenceLogged) {
+      this.silenceLogged = true;
+      this.logger.warn(`mqtt: ${silence}; broker statistics are left out until $SYS speaks, telemetry is still counted`);
+    }
+    return this.state.samples(this.heardSinceConnect && !silence);
   }
 
-  private downReason(): string | undefined {
-    if (!this.client) return 'not started';
-    return sysDownReason(this.clock.monotonicMs(), {
-      connected: this.connected,
-      disconnectReason: this.disconnectReason,
+  private silence(): string | undefined {
+    return sysSilence(this.clock.monotonicMs(), {
       lastSysMessageAtMs: this.lastSysMessageAtMs,
+      heardSinceConnect: this.heardSinceConnect,
       sysPeriodMs: this.state.sysPeriodMs,
     });
   }

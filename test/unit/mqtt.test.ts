@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MQTT_METRICS, MqttState, parseSysMessage, SysPayloadError, sysDownReason, type SysLiveness } from '../../streams/mqtt';
+import { MQTT_METRICS, MqttState, parseSysMessage, SysPayloadError, sysSilence, type SysTiming } from '../../streams/mqtt-sys';
 
 /** A real $SYS tree, as Mosquitto 2.0.11 sent it on subscribe (topic TAB payload, one a line). */
 const MOSQUITTO_2_SYS: readonly [string, string][] = readFileSync(path.join(__dirname, '..', 'fixtures', 'mqtt', 'mosquitto-2.0.11-sys.tsv'), 'utf8')
@@ -14,7 +14,14 @@ function stateFrom(messages: readonly (readonly [string, string])[]): MqttState 
   return state;
 }
 
-const valuesOf = (state: MqttState) => Object.fromEntries(state.samples().map((sample) => [sample.name, sample.value]));
+/** Series (name, or name{labels}) → value. */
+const valuesOf = (state: MqttState, withBrokerStatistics = true) =>
+  Object.fromEntries(
+    state.samples(withBrokerStatistics).map((sample) => [
+      sample.labels ? `${sample.name}{${Object.entries(sample.labels).map(([label, value]) => `${label}="${value}"`).join(',')}}` : sample.name,
+      sample.value,
+    ]),
+  );
 
 describe('parseSysMessage', () => {
   it('reads every watched topic of a Mosquitto 2.0.11 $SYS tree and ignores the rest without error', () => {
@@ -27,6 +34,9 @@ describe('parseSysMessage', () => {
       mqtt_messages_received_total: 17,
       mqtt_messages_sent_total: 13,
       mqtt_messages_dropped_total: 0,
+      'mqtt_messages_dropped_per_minute{period="1m"}': 0,
+      'mqtt_messages_dropped_per_minute{period="5m"}': 0,
+      'mqtt_messages_dropped_per_minute{period="15m"}': 0,
       mqtt_messages_queued: 54,
       mqtt_subscriptions_total: 1,
       mqtt_retained_messages: 54,
@@ -46,6 +56,13 @@ describe('parseSysMessage', () => {
     expect(parseSysMessage('$SYS/broker/messages/stored', '3')).toEqual({ name: 'mqtt_messages_queued', value: 3, fallback: true });
     expect(parseSysMessage('$SYS/broker/retained messages/count', '12')).toEqual({ name: 'mqtt_retained_messages', value: 12, fallback: false });
     expect(parseSysMessage('$SYS/broker/publish/messages/dropped', '2')).toEqual({ name: 'mqtt_messages_dropped_total', value: 2, fallback: false });
+  });
+
+  it('case 6: reads the broker\'s drop rates, labelled by period', () => {
+    expect(parseSysMessage('$SYS/broker/load/publish/dropped/1min', '7.87')).toEqual({ name: 'mqtt_messages_dropped_per_minute', labels: { period: '1m' }, value: 7.87, fallback: false });
+    expect(parseSysMessage('$SYS/broker/load/publish/dropped/5min', '1.59')).toMatchObject({ labels: { period: '5m' }, value: 1.59 });
+    expect(parseSysMessage('$SYS/broker/load/publish/dropped/15min', '0')).toMatchObject({ labels: { period: '15m' }, value: 0 });
+    for (const payload of ['-0.50', 'nan', '1e3', '']) expect(parseSysMessage('$SYS/broker/load/publish/dropped/1min', payload)).toBeInstanceOf(SysPayloadError);
   });
 
   it('reads the uptime from its "<n> seconds" payload', () => {
@@ -79,7 +96,8 @@ describe('parseSysMessage', () => {
   it('declares every metric it can produce, each once', () => {
     const names = MQTT_METRICS.map((metric) => metric.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining(Object.keys(valuesOf(stateFrom(MOSQUITTO_2_SYS)))));
+    expect(names).toEqual(expect.arrayContaining(stateFrom(MOSQUITTO_2_SYS).samples().map((sample) => sample.name)));
+    expect(MQTT_METRICS.find((metric) => metric.name === 'mqtt_messages_dropped_per_minute')).toMatchObject({ type: 'gauge', labelNames: ['period'] });
   });
 });
 
@@ -130,6 +148,30 @@ describe('MqttState', () => {
     expect(state.sysPeriodMs).toBe(11_000);
   });
 
+  it('case 6: shows the drop rates as 0 until the broker tells them, and the dropped total only once told', () => {
+    const state = stateFrom([['$SYS/broker/uptime', '100 seconds']]);
+    expect(valuesOf(state)).toMatchObject({
+      'mqtt_messages_dropped_per_minute{period="1m"}': 0,
+      'mqtt_messages_dropped_per_minute{period="5m"}': 0,
+      'mqtt_messages_dropped_per_minute{period="15m"}': 0,
+    });
+    expect(valuesOf(state)['mqtt_messages_dropped_total']).toBeUndefined();
+    state.applySys('$SYS/broker/load/publish/dropped/5min', '1.59');
+    state.applySys('$SYS/broker/publish/messages/dropped', '8');
+    expect(valuesOf(state)).toMatchObject({
+      mqtt_messages_dropped_total: 8,
+      'mqtt_messages_dropped_per_minute{period="1m"}': 0,
+      'mqtt_messages_dropped_per_minute{period="5m"}': 1.59,
+    });
+  });
+
+  it('case 7: leaves out every broker statistic on demand, and keeps what this process counts', () => {
+    const state = stateFrom(MOSQUITTO_2_SYS);
+    state.countTelemetry('iotflow/devices/d1/telemetry/sensors');
+    state.applySys('$SYS/broker/bytes/sent', 'garbage');
+    expect(valuesOf(state, false)).toEqual({ iotflow_telemetry_messages_total: 1, mqtt_topics_total: 1, mqtt_sys_payload_errors_total: 1 });
+  });
+
   it('counts every telemetry message and the distinct topics', () => {
     const state = new MqttState(10_000);
     for (let i = 0; i < 30; i++) state.countTelemetry(`iotflow/devices/d${i % 3}/telemetry/sensors`);
@@ -137,30 +179,24 @@ describe('MqttState', () => {
   });
 });
 
-describe('sysDownReason', () => {
-  const live = (overrides: Partial<SysLiveness>): SysLiveness => ({
-    connected: true,
-    disconnectReason: 'connection closed',
-    lastSysMessageAtMs: 0,
-    sysPeriodMs: 10_000,
-    ...overrides,
+describe('sysSilence', () => {
+  const timing = (overrides: Partial<SysTiming>): SysTiming => ({ lastSysMessageAtMs: 0, heardSinceConnect: true, sysPeriodMs: 10_000, ...overrides });
+
+  it('is undefined while $SYS spoke within three periods', () => {
+    expect(sysSilence(0, timing({}))).toBeUndefined();
+    expect(sysSilence(30_000, timing({}))).toBeUndefined();
+    expect(sysSilence(1_005_000, timing({ lastSysMessageAtMs: 1_000_000, sysPeriodMs: 2000 }))).toBeUndefined();
   });
 
-  it('is undefined while connected and $SYS spoke within three periods', () => {
-    expect(sysDownReason(0, live({}))).toBeUndefined();
-    expect(sysDownReason(30_000, live({}))).toBeUndefined();
-    expect(sysDownReason(1_005_000, live({ lastSysMessageAtMs: 1_000_000, sysPeriodMs: 2000 }))).toBeUndefined();
-  });
-
-  it('says $SYS is silent after three periods without a message', () => {
-    expect(sysDownReason(30_001, live({}))).toBe('no $SYS message for 30 s (sys_interval 0?)');
-    expect(sysDownReason(1_007_000, live({ lastSysMessageAtMs: 1_000_000, sysPeriodMs: 2000 }))).toBe('no $SYS message for 7 s (sys_interval 0?)');
-  });
-
-  it('says the connection is gone, with why, whatever the $SYS timing', () => {
-    expect(sysDownReason(0, live({ connected: false, disconnectReason: 'connect ECONNREFUSED 127.0.0.1:1883' }))).toBe(
-      'disconnected from broker: connect ECONNREFUSED 127.0.0.1:1883',
+  it('case 7: names the possible causes when no $SYS message came since connecting', () => {
+    expect(sysSilence(7000, timing({ heardSinceConnect: false, sysPeriodMs: 2000 }))).toBe(
+      'no $SYS message in 7 s since connecting: the broker publishes none (sys_interval 0) or an ACL denies this client $SYS/#',
     );
-    expect(sysDownReason(100_000, live({ connected: false }))).toBe('disconnected from broker: connection closed');
+  });
+
+  it('case 7: does not blame sys_interval 0 when $SYS came on this connection and then stopped', () => {
+    const reason = sysSilence(1_007_000, timing({ lastSysMessageAtMs: 1_000_000, sysPeriodMs: 2000 }));
+    expect(reason).toBe('no $SYS message for 7 s, where the broker published one every 2 s before on this connection');
+    expect(reason).not.toContain('sys_interval 0');
   });
 });
