@@ -1,10 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sparePort } from './ports';
 
-const BIN = '/usr/lib/postgresql/15/bin';
+/** Debian's server binaries (not on PATH): those of the newest installed major version. */
+function serverBinaries(): string {
+  const versions = readdirSync('/usr/lib/postgresql').filter((name) => /^\d+$/.test(name));
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
+  return path.join('/usr/lib/postgresql', newest, 'bin');
+}
 
 /** A PostgreSQL cluster of a test's own that checks passwords (the machine's cluster trusts 127.0.0.1). */
 export interface PasswordCluster {
@@ -18,7 +24,7 @@ export interface PasswordCluster {
  * OS user, in a temporary directory it owns.
  */
 function asPostgres(binary: string, args: string[]): void {
-  const command = path.join(BIN, binary);
+  const command = path.join(serverBinaries(), binary);
   const [file, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
   execFileSync(file, argv, { stdio: 'pipe', timeout: 60_000 });
 }
