@@ -16,6 +16,7 @@ import {
 } from 'rxjs';
 import { TYPES } from '../container/identifiers';
 import type { Clock } from '../src/clock';
+import { errorText } from '../src/error-text';
 import { scrubSecrets } from '../src/redact';
 import type { CollectionResult, MetricSource } from './source';
 
@@ -23,8 +24,9 @@ export interface EngineOptions {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /**
-   * Strings never to let out of the engine (the passwords of the configured URLs): failure
-   * messages reach /health, the log and the live stream, and drivers echo connection strings.
+   * Strings never to let out of the engine (every form of the passwords and query values of the
+   * configured URLs, from urlSecrets()): failure messages reach /health, the log and the live
+   * stream, and drivers echo connection strings.
    */
   readonly secrets?: readonly string[];
 }
@@ -110,9 +112,6 @@ export class CollectionEngine {
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'EmptyError') return 'collection completed without a snapshot';
-    return error.message || error.name;
-  }
-  return String(error);
+  if (error instanceof Error && error.name === 'EmptyError') return 'collection completed without a snapshot';
+  return errorText(error);
 }

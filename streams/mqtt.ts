@@ -6,7 +6,8 @@ import { TYPES } from '../container/identifiers';
 import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
-import { scrubSecrets, urlPassword } from '../src/redact';
+import { errorText } from '../src/error-text';
+import { scrubSecrets, urlSecrets } from '../src/redact';
 import { MQTT_METRICS, MqttState, sysSilence } from './mqtt-sys';
 import type { MetricSource, Sample } from './source';
 
@@ -47,8 +48,7 @@ export class MqttSource implements MetricSource {
     @inject(TYPES.Clock) private readonly clock: Clock,
   ) {
     this.state = new MqttState(config.mqttSysIntervalSeconds * 1000);
-    const password = urlPassword(config.mqttUrl);
-    this.secrets = [password, encodeURIComponent(password)];
+    this.secrets = urlSecrets(config.mqttUrl);
   }
 
   start(): void {
@@ -76,7 +76,7 @@ export class MqttSource implements MetricSource {
     });
     // Recorded, never logged: HealthState logs the source going down and coming back, once each.
     client.on('error', (error) => {
-      this.lastError = scrubSecrets(error.message || error.name, this.secrets);
+      this.lastError = scrubSecrets(errorText(error), this.secrets);
     });
     client.on('close', () => {
       this.connected = false;

@@ -4,6 +4,7 @@ import { defer, type Observable } from 'rxjs';
 import { TYPES } from '../container/identifiers';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
+import { errorText } from '../src/error-text';
 import { redactUrl } from '../src/redact';
 import type { MetricDescriptor, MetricSource, Sample } from './source';
 
@@ -115,7 +116,7 @@ export class RedisSource implements MetricSource {
   /** Why the connection is not ready; cleared once it is. */
   private connectionError?: string;
   private readonly reportedProblems = new Set<string>();
-  /** The URL with its password masked; the engine scrubs the password from anything else a driver says. */
+  /** The URL with its password and query values masked; the engine scrubs them from anything else a driver says. */
   private readonly target: string;
 
   constructor(
@@ -143,7 +144,7 @@ export class RedisSource implements MetricSource {
       retryStrategy: (attempt) => Math.min(attempt * 100, maxRetryDelayMs),
     });
     // Every failed attempt emits 'error'; HealthState logs the transitions, so this only remembers why.
-    client.on('error', (error: unknown) => (this.connectionError = describe(error)));
+    client.on('error', (error: unknown) => (this.connectionError = errorText(error)));
     client.on('ready', () => (this.connectionError = undefined));
     this.firstConnection = settledWithin(client.connect(), ioTimeoutMs);
     this.client = client;
@@ -161,7 +162,7 @@ export class RedisSource implements MetricSource {
       try {
         text = await client.info();
       } catch (error) {
-        throw new Error(`Redis ${this.target}: INFO failed: ${describe(error)}`);
+        throw new Error(`Redis ${this.target}: INFO failed: ${errorText(error)}`);
       }
       const { samples, problems } = redisSamples(parseRedisInfo(text));
       for (const problem of problems) this.reportOnce(problem);
@@ -183,13 +184,6 @@ export class RedisSource implements MetricSource {
     this.reportedProblems.add(problem);
     this.logger.warn(`source redis: ${problem} (reported once)`);
   }
-}
-
-/** The message of a driver error; Node leaves it empty on some socket errors but sets `code`. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  return error.message || (typeof code === 'string' ? code : error.name);
 }
 
 /** Resolves when `promise` settles, either way, or after `ms`, whichever comes first. */

@@ -5,7 +5,8 @@ import { defer, from, type Observable } from 'rxjs';
 import { TYPES } from '../../container/identifiers';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { redactUrl, scrubSecrets, urlPassword } from '../redact';
+import { errorText } from '../error-text';
+import { redactUrl, scrubSecrets, urlSecrets } from '../redact';
 import { createInstrumentedPool } from './instrumented-pool';
 
 /** Two sources share the pool, one connection each; a third request means one is stuck. */
@@ -54,8 +55,8 @@ export class CollectionError extends Error {
 }
 
 /**
- * The message of any error met while collecting, with the server named (password redacted) and
- * every form of the password scrubbed, because drivers may echo connection details.
+ * The message of any error met while collecting, with the server named (password and query
+ * values redacted) and every form of them scrubbed, because drivers may echo connection details.
  */
 export function describeDatabaseError(error: unknown, databaseUrl: string): string {
   const target = redactUrl(databaseUrl);
@@ -63,27 +64,7 @@ export function describeDatabaseError(error: unknown, databaseUrl: string): stri
   if (error instanceof CollectionError) text = error.message;
   else if (error instanceof DatabaseError) text = `PostgreSQL at ${target}: ${error.message} (SQLSTATE ${error.code ?? 'unknown'})`;
   else text = `PostgreSQL at ${target}: ${errorText(error)}`;
-  return scrubSecrets(text, passwordForms(databaseUrl));
-}
-
-/** Node reports a refused dual-stack connect as an AggregateError with an empty message. */
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.message) return error.message;
-  const inner = (error as Partial<AggregateError>).errors;
-  if (Array.isArray(inner) && inner.length > 0) return inner.map(errorText).join('; ');
-  return (error as NodeJS.ErrnoException).code ?? error.name;
-}
-
-/** The password as written in the URL (percent-encoded) and decoded. */
-function passwordForms(databaseUrl: string): string[] {
-  let encoded = '';
-  try {
-    encoded = new URL(databaseUrl).password;
-  } catch {
-    // urlPassword() below returns '' for the same input.
-  }
-  return [encoded, urlPassword(databaseUrl)];
+  return scrubSecrets(text, urlSecrets(databaseUrl));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { HealthState } from '../health';
+import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, readFamilies, serializeToBuffer } from '../metrics/exposition';
 import { BufferPool } from './buffer-pool';
@@ -15,7 +16,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
   const onError = (name: string, error: unknown) => {
     if (reported.has(name)) return;
     reported.add(name);
-    logger.error(`metric ${name} failed to collect and is left out of /metrics: ${(error as Error)?.message ?? String(error)}`);
+    logger.error(`metric ${name} failed to collect and is left out of /metrics: ${errorText(error)}`);
   };
   const bodies = new BufferPool(REUSED_BODIES);
   return {

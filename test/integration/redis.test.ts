@@ -1,55 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import Redis from 'ioredis';
 import { filter, firstValueFrom, take, timeout, toArray, type Observable } from 'rxjs';
 import { TYPES } from '../../container/identifiers';
 import { parseRedisInfo, REDIS_METRICS } from '../../streams/redis';
 import type { CollectionResult, CollectionSuccess } from '../../streams/source';
 import { sparePort } from '../support/ports';
+import { killAllRedisServers, killRedisServer as kill, startRedisServer } from '../support/redis';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { startService, type RunningService } from '../support/service';
 
 const TICK = { SOURCES: 'redis', COLLECTION_INTERVAL_SECONDS: '1' };
 const REDIS_SERIES = REDIS_METRICS.map((metric) => metric.name);
 
-// ---- redis-server instances of this suite's own ----
-
-const servers = new Set<ChildProcess>();
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'iotflow-metrics-redis-'));
-
-/** Starts `redis-server` on `port` and resolves once it accepts connections. */
-function startRedisServer(port: number, ...args: string[]): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dataDir, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  servers.add(child);
-  child.on('exit', () => servers.delete(child));
-  let output = '';
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`redis-server on port ${port} exited with ${code}:\n${output}`)));
-  });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-afterAll(async () => {
-  await Promise.all([...servers].map(kill));
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(killAllRedisServers);
 
 // ---- the service under test ----
 
