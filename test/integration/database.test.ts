@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { escapeIdentifier, type Client } from 'pg';
 import { Registry } from 'prom-client';
@@ -337,6 +338,42 @@ describe('database source while a table is locked', () => {
     });
     await waitForMetric(service.port, 'database_table_rows', { table: 'devices' }, (value) => value === 2, 'devices counted again after the lock');
     await waitUntilUp(service.port, 'iotflow', 1);
+  });
+});
+
+describe('database source with a table it may read but not count', () => {
+  let db: string;
+  let service: RunningService;
+  const role = `iotflow_metrics_test_${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await withConnection('postgres', (client) => client.query(`CREATE ROLE ${role} LOGIN`));
+    // SELECT on the table but no USAGE on its schema: the catalog says readable, the count is refused.
+    await withConnection(db, (client) =>
+      client.query(`CREATE SCHEMA hidden; CREATE TABLE hidden.t (a int); GRANT SELECT ON hidden.t TO ${role};
+                    CREATE TABLE open_t (a int); INSERT INTO open_t VALUES (1); GRANT SELECT ON open_t TO ${role}`),
+    );
+    service = await startService({ SOURCES: 'database', DATABASE_URL: `postgres://${role}@${POSTGRES_HOST}:${POSTGRES_PORT}/${db}`, COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1' });
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    if (db) await dropTestDatabase(db);
+    await withConnection('postgres', (client) => client.query(`DROP ROLE IF EXISTS ${role}`));
+  });
+
+  it('case 3: a failing count leaves the connection and transaction series in place, logged once', async () => {
+    await waitUntilUp(service.port, 'database', 1);
+    await collectionsOf(service.port, 'database', 2);
+    const samples = await scrape(service.port);
+    expect(sampleValue(samples, 'database_connections_total')).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(samples, 'database_connections_max')).toEqual(expect.any(Number));
+    expect(sampleValue(samples, 'database_transactions_total', { state: 'commit' })).toBeGreaterThan(0);
+    expect([...samples.keys()].filter((series) => series.startsWith('database_table_rows{'))).toEqual([]);
+    const reports = service.logLines.filter((line) => line.includes('database_table_rows left out'));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toContain('permission denied for schema hidden (SQLSTATE 42501)');
   });
 });
 
