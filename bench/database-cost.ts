@@ -7,7 +7,7 @@ import { withClient } from './lib/iotflow-database';
  *
  *   npx tsc -p tsconfig.bench.json && node dist/bench/database-cost.js           # ROWS=1000000 RUNS=20
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ROWS=100000 node dist/bench/database-cost.js
- *   DB_EXACT_COUNT_MAX_ROWS=100000000 node dist/bench/database-cost.js   # what counting it every time would cost
+ *   DB_EXACT_COUNT_MAX_ROWS=100000000 DB_EXACT_COUNT_BUDGET_ROWS=100000000 node dist/bench/database-cost.js   # what counting it every time would cost
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -64,7 +64,7 @@ export async function measureDatabaseCost(adminUrl: string, rows: number, runs: 
       await client.query('ANALYZE');
     });
 
-    // Other settings (DB_EXACT_COUNT_MAX_ROWS, to compare with counting everything) come from the environment.
+    // Other settings (DB_EXACT_COUNT_MAX_ROWS and _BUDGET_ROWS, to compare with counting everything) come from the environment.
     const config = loadConfig({ ...process.env, DATABASE_URL: url, SOURCES: 'database' });
     const registry = new Registry();
     const pool = new DatabasePool(config, registry, createLogger('warn'));

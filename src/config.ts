@@ -19,6 +19,8 @@ export interface Config {
   /** Tables counted by `database_table_rows`; empty means every user table (at most 500). */
   readonly dbTables: readonly string[];
   readonly dbExactCountMaxRows: number;
+  /** Rows (by the catalog's estimates) the exact counts of one collection may scan in all. */
+  readonly dbExactCountBudgetRows: number;
   readonly deviceOnlineWindowSeconds: number;
   readonly mqttTelemetryTopic: string;
   /** The broker's $SYS publish period assumed until one is observed (Mosquitto's sys_interval). */
@@ -169,6 +171,7 @@ export function loadConfig(env: Env): Config {
     logLevel: logLevel as LogLevel,
     dbTables: list('DB_TABLES', ''),
     dbExactCountMaxRows: integer('DB_EXACT_COUNT_MAX_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
+    dbExactCountBudgetRows: integer('DB_EXACT_COUNT_BUDGET_ROWS', 200_000, 0, Number.MAX_SAFE_INTEGER),
     deviceOnlineWindowSeconds: integer('DEVICE_ONLINE_WINDOW_SECONDS', 300, 1, 31 * 24 * 3600),
     mqttTelemetryTopic,
     mqttSysIntervalSeconds: seconds('MQTT_SYS_INTERVAL_SECONDS', 10, 3600),

@@ -1,9 +1,9 @@
 import { inject, injectable } from 'inversify';
-import { escapeIdentifier, type PoolClient } from 'pg';
+import { DatabaseError, escapeIdentifier, type PoolClient, type QueryResult } from 'pg';
 import type { Observable } from 'rxjs';
 import { TYPES } from '../container/identifiers';
 import type { Config } from '../src/config';
-import type { DatabasePool } from '../src/db/database-pool';
+import { describeDatabaseError, type DatabasePool } from '../src/db/database-pool';
 import type { Logger } from '../src/logger';
 import type { MetricDescriptor, MetricSource, Sample } from './source';
 
@@ -16,38 +16,53 @@ export const DATABASE_METRICS: readonly MetricDescriptor[] = [
   { name: 'database_connections_idle', help: 'Client connections waiting for a command (state = idle)', type: 'gauge' },
   { name: 'database_connections_idle_in_transaction', help: 'Client connections idle inside an open transaction (state = idle in transaction, aborted included)', type: 'gauge' },
   { name: 'database_connections_max', help: 'The server setting max_connections', type: 'gauge' },
-  { name: 'database_transactions_total', help: 'Transactions committed or rolled back, summed over databases, as counted by PostgreSQL (pg_stat_database)', type: 'counter', labelNames: ['state'] },
+  { name: 'database_transactions_total', help: 'Transactions committed or rolled back in the connected database, as counted by PostgreSQL (pg_stat_database)', type: 'counter', labelNames: ['state'] },
   {
     name: 'database_table_rows',
-    help: `Rows per table: counted exactly up to DB_EXACT_COUNT_MAX_ROWS, the planner's estimate above it`,
+    help: `Rows per table: counted exactly for the smallest tables within DB_EXACT_COUNT_BUDGET_ROWS (each at most DB_EXACT_COUNT_MAX_ROWS), the catalog's estimate for the rest; absent while a table to count is locked`,
     type: 'gauge',
     labelNames: ['table'],
   },
   { name: 'database_collection_queries', help: 'Queries the last collection of the database source sent to PostgreSQL', type: 'gauge' },
+  {
+    name: 'database_collection_tables',
+    help: 'Tables of the last collection by how database_table_rows was taken: exact (counted), estimate (catalog), skipped (locked)',
+    type: 'gauge',
+    labelNames: ['row_count'],
+  },
 ];
 
 /**
- * One round trip for everything but the exact counts: server statistics and, per chosen table,
- * what the row-count decision needs. Only catalog and statistics reads, so its cost does not grow
- * with table sizes. $1: DB_TABLES entries ('{}' = every user table), $2: how many tables to fetch.
+ * Server figures that depend on no table: connections, max_connections and the transactions of
+ * the connected database (a sum over every database would fall when one is dropped).
+ */
+export const SERVER_SQL = `
+SELECT current_database() AS database,
+       current_setting('max_connections')::float8 AS connections_max,
+       connections.*, transactions.*
+FROM (SELECT count(*)::float8 AS connections_total,
+             count(*) FILTER (WHERE state = 'active')::float8 AS connections_active,
+             count(*) FILTER (WHERE state = 'idle')::float8 AS connections_idle,
+             count(*) FILTER (WHERE state LIKE 'idle in transaction%')::float8 AS connections_idle_in_transaction
+      FROM pg_stat_activity
+      WHERE backend_type = 'client backend') AS connections,
+     (SELECT coalesce(sum(xact_commit), 0)::float8 AS transactions_committed,
+             coalesce(sum(xact_rollback), 0)::float8 AS transactions_rolled_back
+      FROM pg_stat_database
+      WHERE datname = current_database()) AS transactions`;
+
+/**
+ * Per chosen table, what the row-count decision needs, from the catalog and the cumulative
+ * statistics only: nothing here opens or locks a table (no pg_relation_size, no
+ * pg_partition_tree), so a locked table cannot hold it up, and its cost does not grow with table
+ * sizes. $1: DB_TABLES entries ('{}' = every user table), $2: how many tables to fetch.
  * An entry names a table as its label does (`devices`, `audit.events`; `public.devices` works
  * too), literally: case-sensitive, no quoting, so `Odd Name` is the table "Odd Name".
- * A partitioned table is sized by its leaf partitions; the partitions themselves are left out of
- * the default listing, where their parent already counts them.
+ * A partitioned table is sized by its leaf partitions (found through pg_inherits); the
+ * partitions themselves are left out of the default listing, where their parent already counts them.
  */
-export const OVERVIEW_SQL = `
-WITH connections AS (
-  SELECT count(*)::float8 AS connections_total,
-         count(*) FILTER (WHERE state = 'active')::float8 AS connections_active,
-         count(*) FILTER (WHERE state = 'idle')::float8 AS connections_idle,
-         count(*) FILTER (WHERE state LIKE 'idle in transaction%')::float8 AS connections_idle_in_transaction
-  FROM pg_stat_activity
-  WHERE backend_type = 'client backend'
-), transactions AS (
-  SELECT coalesce(sum(xact_commit), 0)::float8 AS transactions_committed,
-         coalesce(sum(xact_rollback), 0)::float8 AS transactions_rolled_back
-  FROM pg_stat_database
-), user_tables AS (
+export const TABLES_SQL = `
+WITH RECURSIVE user_tables AS (
   SELECT c.oid, c.relkind, c.relispartition, n.nspname AS schema, c.relname AS name,
          CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS label,
          n.nspname || '.' || c.relname AS qualified
@@ -58,28 +73,27 @@ WITH connections AS (
   WHERE CASE WHEN cardinality($1::text[]) = 0 THEN NOT relispartition ELSE label = ANY ($1::text[]) OR qualified = ANY ($1::text[]) END
   ORDER BY label, schema = 'public' DESC
   LIMIT $2
+), tree (root, oid, relkind) AS (
+  SELECT oid, oid, relkind FROM chosen
+  UNION ALL
+  SELECT tree.root, part.oid, part.relkind
+  FROM tree JOIN pg_inherits i ON i.inhparent = tree.oid JOIN pg_class part ON part.oid = i.inhrelid
+  WHERE tree.relkind = 'p'
 ), sized AS (
   SELECT t.schema, t.name, t.label, has_table_privilege(t.oid, 'SELECT') AS readable, s.*
   FROM chosen t CROSS JOIN LATERAL (
     SELECT CASE WHEN bool_or(l.reltuples < 0) THEN -1 ELSE coalesce(sum(l.reltuples), 0) END::float8 AS reltuples,
            coalesce(sum(l.relpages), 0)::float8 AS relpages,
-           coalesce(sum(pg_relation_size(l.oid)), 0)::float8 AS bytes,
-           coalesce(sum(pg_stat_get_live_tuples(l.oid)), 0)::float8 AS live_tuples
-    FROM (SELECT t.oid WHERE t.relkind = 'r'
-          UNION ALL
-          SELECT relid FROM pg_partition_tree(t.oid) WHERE t.relkind = 'p' AND isleaf) AS leaf (oid)
-    JOIN pg_class l ON l.oid = leaf.oid
+           coalesce(sum(pg_stat_get_live_tuples(l.oid)), 0)::float8 AS live_tuples,
+           coalesce(sum(pg_stat_get_dead_tuples(l.oid)), 0)::float8 AS dead_tuples
+    FROM tree JOIN pg_class l ON l.oid = tree.oid
+    WHERE tree.root = t.oid AND tree.relkind = 'r'
   ) s
 )
-SELECT current_database() AS database,
-       current_setting('max_connections')::float8 AS connections_max,
-       current_setting('block_size')::float8 AS block_size,
-       connections.*, transactions.*,
-       (SELECT coalesce(json_agg(sized ORDER BY label), '[]') FROM sized) AS tables,
+SELECT (SELECT coalesce(json_agg(sized ORDER BY label), '[]') FROM sized) AS tables,
        (SELECT coalesce(json_agg(requested ORDER BY requested), '[]')
           FROM unnest($1::text[]) AS requested
-         WHERE requested NOT IN (SELECT label FROM user_tables UNION ALL SELECT qualified FROM user_tables)) AS missing
-FROM connections, transactions`;
+         WHERE requested NOT IN (SELECT label FROM user_tables UNION ALL SELECT qualified FROM user_tables)) AS missing`;
 
 /** Size facts of one table (summed over the leaf partitions of a partitioned one). */
 export interface TableStats {
@@ -93,17 +107,19 @@ export interface TableStats {
   readonly reltuples: number;
   /** pg_class.relpages at the same moment. */
   readonly relpages: number;
-  /** Current size of the heap on disk (pg_relation_size: a file size, no scan). */
-  readonly bytes: number;
   /** Live rows as tracked by the cumulative statistics (pg_stat_get_live_tuples). */
   readonly liveTuples: number;
+  /** Dead rows, which a count(*) reads too (pg_stat_get_dead_tuples). */
+  readonly deadTuples: number;
 }
 
-export interface Overview {
+export interface ServerStats {
   readonly database: string;
-  readonly blockSize: number;
   readonly connections: { readonly total: number; readonly active: number; readonly idle: number; readonly idleInTransaction: number; readonly max: number };
   readonly transactions: { readonly committed: number; readonly rolledBack: number };
+}
+
+export interface TableListing {
   readonly tables: readonly TableStats[];
   /** DB_TABLES entries that match no table. */
   readonly missing: readonly string[];
@@ -127,11 +143,10 @@ function list(row: Readonly<Record<string, unknown>>, column: string): readonly 
   return value as Record<string, unknown>[];
 }
 
-/** The row of OVERVIEW_SQL, checked and typed. Throws naming the column that is not as expected. */
-export function parseOverview(row: Readonly<Record<string, unknown>>): Overview {
+/** The row of SERVER_SQL, checked and typed. Throws naming the column that is not as expected. */
+export function parseServerStats(row: Readonly<Record<string, unknown>>): ServerStats {
   return {
     database: text(row, 'database'),
-    blockSize: finite(row, 'block_size'),
     connections: {
       total: finite(row, 'connections_total'),
       active: finite(row, 'connections_active'),
@@ -140,6 +155,12 @@ export function parseOverview(row: Readonly<Record<string, unknown>>): Overview 
       max: finite(row, 'connections_max'),
     },
     transactions: { committed: finite(row, 'transactions_committed'), rolledBack: finite(row, 'transactions_rolled_back') },
+  };
+}
+
+/** The row of TABLES_SQL, checked and typed. */
+export function parseTableListing(row: Readonly<Record<string, unknown>>): TableListing {
+  return {
     tables: list(row, 'tables').map((table) => ({
       schema: text(table, 'schema'),
       name: text(table, 'name'),
@@ -147,39 +168,57 @@ export function parseOverview(row: Readonly<Record<string, unknown>>): Overview 
       readable: table.readable === true,
       reltuples: finite(table, 'reltuples'),
       relpages: finite(table, 'relpages'),
-      bytes: finite(table, 'bytes'),
       liveTuples: finite(table, 'live_tuples'),
+      deadTuples: finite(table, 'dead_tuples'),
     })),
     missing: list(row, 'missing').map(String),
   };
 }
 
-export type RowCountPlan = { readonly exact: true } | { readonly exact: false; readonly estimate: number };
-
-/** PostgreSQL's MaxHeapTuplesPerPage: (block size − page header) / (tuple header + line pointer). */
-export function maxHeapTuplesPerPage(blockSize: number): number {
-  return Math.floor((blockSize - 24) / (24 + 4));
+/**
+ * The row count reported for a table that is not counted: the planner's reltuples once ANALYZE
+ * or VACUUM has seen the table with pages; before that (never analyzed, or analyzed while
+ * empty) the cumulative statistics' live-row count.
+ */
+export function estimatedRows(table: TableStats): number {
+  return table.reltuples >= 0 && table.relpages > 0 ? table.reltuples : table.liveTuples;
 }
 
 /**
- * Exact count(*) or the estimate, decided from catalog facts only:
- * - analyzed or vacuumed (reltuples ≥ 0): the planner's estimate, i.e. the row density at that
- *   moment times the table's current size, so a table that has grown since is not mistaken for
- *   a small one. At most `maxExactRows` → counted exactly, above → the estimate.
- * - never analyzed (reltuples = -1, or 0 pages then but some now): the size decides. Counted
- *   exactly only if the heap cannot hold more than `maxExactRows` rows even at the densest
- *   possible packing, so a count never costs more than it would for an analyzed table; else
- *   the cumulative statistics' live-row count stands in for the estimate.
- * A table this role may not read gets the estimate as well.
+ * Rows a count(*) of the table is expected to read: the estimate, or the live and dead rows the
+ * statistics track if more (a table that has grown since ANALYZE is not mistaken for a small one).
  */
-export function rowCountPlan(table: TableStats, maxExactRows: number, blockSize: number): RowCountPlan {
-  const pages = table.bytes / blockSize;
-  if (table.reltuples >= 0 && (table.relpages > 0 || pages === 0)) {
-    const estimate = table.relpages > 0 ? Math.round((table.reltuples / table.relpages) * pages) : table.reltuples;
-    return table.readable && estimate <= maxExactRows ? { exact: true } : { exact: false, estimate };
+export function rowsToScan(table: TableStats): number {
+  return Math.max(estimatedRows(table), table.liveTuples + table.deadTuples);
+}
+
+export interface RowCountPlan {
+  /** Tables to count, smallest first. */
+  readonly exact: readonly TableStats[];
+  /** The estimate of every other table, by label. */
+  readonly estimated: ReadonlyMap<string, number>;
+}
+
+/**
+ * Which tables to count exactly: readable ones of at most `maxExactRows` rows to scan, smallest
+ * first, as long as their rows to scan add up to at most `budgetRows`; the rest get their
+ * estimate. Decided from catalog facts only, so the plan itself costs no scan.
+ */
+export function planRowCounts(tables: readonly TableStats[], { maxExactRows, budgetRows }: { maxExactRows: number; budgetRows: number }): RowCountPlan {
+  // A stable sort: equal sizes keep the listing's order (by label), so the plan is the same every collection.
+  const candidates = tables.filter((table) => table.readable && rowsToScan(table) <= maxExactRows).sort((a, b) => rowsToScan(a) - rowsToScan(b));
+  const exact: TableStats[] = [];
+  let planned = 0;
+  for (const table of candidates) {
+    if (planned + rowsToScan(table) > budgetRows) break;
+    exact.push(table);
+    planned += rowsToScan(table);
   }
-  const mostRows = pages * maxHeapTuplesPerPage(blockSize);
-  return table.readable && mostRows <= maxExactRows ? { exact: true } : { exact: false, estimate: table.liveTuples };
+  const counted = new Set(exact);
+  return {
+    exact,
+    estimated: new Map(tables.filter((table) => !counted.has(table)).map((table) => [table.label, estimatedRows(table)])),
+  };
 }
 
 /**
@@ -197,9 +236,17 @@ export function parseExactCounts(rows: readonly Readonly<Record<string, unknown>
   return new Map(rows.map((row) => [finite(row, 'i'), finite(row, 'n')]));
 }
 
-/** Every sample of one collection. */
-export function databaseSamples(overview: Overview, tableRows: ReadonlyMap<string, number>, queries: number): Sample[] {
-  const { connections, transactions } = overview;
+/** database_table_rows of one collection, and how each was taken. */
+export interface TableRows {
+  readonly rows: ReadonlyMap<string, number>;
+  readonly exact: number;
+  readonly estimated: number;
+  /** Tables left out because they were locked. */
+  readonly skipped: number;
+}
+
+/** Every sample of one collection; `tables` is absent when the table part failed. */
+export function databaseSamples({ connections, transactions }: ServerStats, tables: TableRows | undefined, queries: number): Sample[] {
   const samples: Sample[] = [
     { name: 'database_connections_total', value: connections.total },
     { name: 'database_connections_active', value: connections.active },
@@ -210,14 +257,28 @@ export function databaseSamples(overview: Overview, tableRows: ReadonlyMap<strin
     { name: 'database_transactions_total', labels: { state: 'rollback' }, value: transactions.rolledBack },
     { name: 'database_collection_queries', value: queries },
   ];
-  for (const [table, rows] of tableRows) samples.push({ name: 'database_table_rows', labels: { table }, value: rows });
+  if (!tables) return samples;
+  samples.push(
+    { name: 'database_collection_tables', labels: { row_count: 'exact' }, value: tables.exact },
+    { name: 'database_collection_tables', labels: { row_count: 'estimate' }, value: tables.estimated },
+    { name: 'database_collection_tables', labels: { row_count: 'skipped' }, value: tables.skipped },
+  );
+  for (const [table, rows] of tables.rows) samples.push({ name: 'database_table_rows', labels: { table }, value: rows });
   return samples;
 }
 
+/** SQLSTATE 55P03 lock_not_available: the statement waited lock_timeout for a table. */
+function isLockTimeout(error: unknown): boolean {
+  return error instanceof DatabaseError && error.code === '55P03';
+}
+
 /**
- * Source `database`: PostgreSQL connections, transactions and table row counts, in at most two
- * round trips per collection (the overview, then one statement with every exact count), on one
- * connection of the shared, instrumented DatabasePool.
+ * Source `database`: PostgreSQL connections, transactions and table row counts on one connection
+ * of the shared, instrumented DatabasePool, in three round trips per collection: the server
+ * figures, the table listing (catalog only) and one statement with every exact count. The server
+ * figures stand on their own: a failure of the table part leaves out the table series only.
+ * A locked table costs its own exact count only: the pool's lock_timeout ends the statement, each
+ * table is then counted on its own, and the locked one is left out for that round.
  */
 @injectable()
 export class DatabaseSource implements MetricSource {
@@ -226,6 +287,10 @@ export class DatabaseSource implements MetricSource {
   /** DB_TABLES entries already reported missing; one is reported again if it comes and goes. */
   private reportedMissing = new Set<string>();
   private reportedTruncation = false;
+  /** Tables already reported locked, reported again if they are locked again after a count. */
+  private reportedLocked = new Set<string>();
+  /** The last failure of the table part reported, so a lasting one is logged once. */
+  private reportedTableFailure?: string;
 
   constructor(
     @inject(TYPES.DatabasePool) private readonly database: DatabasePool,
@@ -242,37 +307,73 @@ export class DatabaseSource implements MetricSource {
   }
 
   private async collectOn(client: PoolClient): Promise<Sample[]> {
-    const { rows } = await client.query(OVERVIEW_SQL, [this.config.dbTables, MAX_TABLES + 1]);
-    const overview = parseOverview(rows[0]);
-    this.reportMissing(overview);
-    const tables = overview.tables.slice(0, MAX_TABLES);
-    if (overview.tables.length > MAX_TABLES && !this.reportedTruncation) {
-      this.reportedTruncation = true;
-      this.logger.warn(`database "${overview.database}" has more than ${MAX_TABLES} user tables; database_table_rows covers the first ${MAX_TABLES} by name (set DB_TABLES to choose)`);
+    let queries = 0;
+    const query = (sql: string, values?: unknown[]) => (queries++, client.query(sql, values));
+    const server = parseServerStats((await query(SERVER_SQL)).rows[0]);
+    let tables: TableRows | undefined;
+    try {
+      tables = await this.tableRows(query, server.database);
+      this.reportedTableFailure = undefined;
+    } catch (error) {
+      // A server-side error (a table dropped meanwhile, a count past the statement timeout) costs the table series only.
+      if (!(error instanceof DatabaseError)) throw error;
+      const message = describeDatabaseError(error, this.config.databaseUrl);
+      if (message !== this.reportedTableFailure) this.logger.warn(`database_table_rows left out: ${message}`);
+      this.reportedTableFailure = message;
     }
-
-    const tableRows = new Map<string, number>();
-    const exact: TableStats[] = [];
-    for (const table of tables) {
-      const plan = rowCountPlan(table, this.config.dbExactCountMaxRows, overview.blockSize);
-      if (plan.exact) exact.push(table);
-      else tableRows.set(table.label, plan.estimate);
-    }
-    let queries = 1;
-    if (exact.length > 0) {
-      queries++;
-      const counts = parseExactCounts((await client.query(exactCountSql(exact))).rows);
-      for (const [index, rows] of counts) tableRows.set(exact[index].label, rows);
-    }
-    return databaseSamples(overview, tableRows, queries);
+    return databaseSamples(server, tables, queries);
   }
 
-  private reportMissing({ database, missing }: Overview): void {
+  private async tableRows(query: (sql: string, values?: unknown[]) => Promise<QueryResult>, database: string): Promise<TableRows> {
+    const listing = parseTableListing((await query(TABLES_SQL, [this.config.dbTables, MAX_TABLES + 1])).rows[0]);
+    this.reportMissing(listing.missing, database);
+    const tables = listing.tables.slice(0, MAX_TABLES);
+    if (listing.tables.length > MAX_TABLES && !this.reportedTruncation) {
+      this.reportedTruncation = true;
+      this.logger.warn(`database "${database}" has more than ${MAX_TABLES} user tables; database_table_rows covers the first ${MAX_TABLES} by name (set DB_TABLES to choose)`);
+    }
+
+    const plan = planRowCounts(tables, { maxExactRows: this.config.dbExactCountMaxRows, budgetRows: this.config.dbExactCountBudgetRows });
+    const rows = new Map(plan.estimated);
+    const locked: string[] = [];
+    const countInto = async (batch: readonly TableStats[]) => {
+      for (const [index, count] of parseExactCounts((await query(exactCountSql(batch))).rows)) rows.set(batch[index].label, count);
+    };
+    if (plan.exact.length > 0) {
+      try {
+        await countInto(plan.exact);
+      } catch (error) {
+        if (!isLockTimeout(error)) throw error;
+        // Some table is locked, and the error does not say which: count each on its own.
+        for (const table of plan.exact) {
+          try {
+            await countInto([table]);
+          } catch (tableError) {
+            if (!isLockTimeout(tableError)) throw tableError;
+            locked.push(table.label);
+          }
+        }
+      }
+    }
+    this.reportLocked(locked, database);
+    return { rows, exact: plan.exact.length - locked.length, estimated: plan.estimated.size, skipped: locked.length };
+  }
+
+  private reportMissing(missing: readonly string[], database: string): void {
     for (const name of missing) {
       if (!this.reportedMissing.has(name)) {
         this.logger.warn(`DB_TABLES names table "${name}", which does not exist in database "${database}"; it is left out, the other tables are counted`);
       }
     }
     this.reportedMissing = new Set(missing);
+  }
+
+  private reportLocked(locked: readonly string[], database: string): void {
+    for (const label of locked) {
+      if (!this.reportedLocked.has(label)) {
+        this.logger.warn(`table "${label}" in database "${database}" is locked (waited lock_timeout); database_table_rows leaves it out until it can be counted, the other tables are counted`);
+      }
+    }
+    this.reportedLocked = new Set(locked);
   }
 }

@@ -27,6 +27,8 @@ export function collectorPoolConfig(config: Config): PoolConfig {
     application_name: APPLICATION_NAME,
     connectionTimeoutMillis: Math.max(1, Math.floor(timeoutMs * 0.8)),
     statement_timeout: Math.max(1, Math.floor(timeoutMs * 0.8)),
+    // A locked table fails its statement soon (SQLSTATE 55P03) instead of queueing the collection behind the lock.
+    lock_timeout: Math.max(1, Math.floor(timeoutMs * 0.1)),
     // Client side, for a network that stops answering: the server's statement_timeout cannot fire then.
     query_timeout: Math.max(1, Math.floor(timeoutMs * 0.9)),
     // Connections outlive the pause between two ticks instead of being reopened every collection.

@@ -32,6 +32,14 @@ describe('loadConfig', () => {
     expect([...loadConfig({ SOURCES: 'system, redis' }).sources]).toEqual(['system', 'redis']);
   });
 
+  it('budgets the exact row counts of a collection: 200000 rows by default, a whole number of rows from 0', () => {
+    expect(loadConfig({}).dbExactCountBudgetRows).toBe(200_000);
+    expect(loadConfig({ DB_EXACT_COUNT_BUDGET_ROWS: '0' }).dbExactCountBudgetRows).toBe(0);
+    for (const raw of ['-1', '1e6', 'lots']) {
+      expect(errorOf({ DB_EXACT_COUNT_BUDGET_ROWS: raw }).message).toBe(`DB_EXACT_COUNT_BUDGET_ROWS="${raw}" is invalid: expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}`);
+    }
+  });
+
   it.each([
     [{ PORT: 'abc' }, 'PORT', 'integer from 0 to 65535'],
     [{ PORT: '70000' }, 'PORT', 'integer from 0 to 65535'],

@@ -4,11 +4,13 @@ import { CollectionError, collectorPoolConfig, describeDatabaseError, poolWouldQ
 import { operationOf } from '../../src/db/instrumented-pool';
 import {
   databaseSamples,
+  estimatedRows,
   exactCountSql,
-  maxHeapTuplesPerPage,
   parseExactCounts,
-  parseOverview,
-  rowCountPlan,
+  parseServerStats,
+  parseTableListing,
+  planRowCounts,
+  rowsToScan,
   type TableStats,
 } from '../../streams/database';
 import { iotflowSamples, missingTablesMessage } from '../../streams/iotflow';
@@ -71,6 +73,8 @@ describe('collectorPoolConfig', () => {
       expect(wait).toBeLessThan(10_000);
     }
     expect(pool.idleTimeoutMillis).toBeGreaterThan(15_000);
+    // A locked table ends a statement long before the statement timeout would.
+    expect(pool.lock_timeout).toBe(1000);
   });
 });
 
@@ -106,45 +110,54 @@ const table = (overrides: Partial<TableStats>): TableStats => ({
   readable: true,
   reltuples: -1,
   relpages: 0,
-  bytes: 0,
   liveTuples: 0,
+  deadTuples: 0,
   ...overrides,
 });
 
-describe('rowCountPlan', () => {
-  const block = 8192;
-
-  it('uses the maximum heap tuples per page of PostgreSQL', () => {
-    expect(maxHeapTuplesPerPage(block)).toBe(291);
+describe('estimatedRows and rowsToScan', () => {
+  it("take the planner's reltuples once the table has been analyzed with pages", () => {
+    const analyzed = table({ reltuples: 5000, relpages: 30, liveTuples: 4000, deadTuples: 1000 });
+    expect(estimatedRows(analyzed)).toBe(5000);
+    expect(rowsToScan(analyzed)).toBe(5000);
   });
 
-  it('counts an analyzed table at or below the threshold exactly', () => {
-    expect(rowCountPlan(table({ reltuples: 1000, relpages: 10, bytes: 10 * block }), 1000, block)).toEqual({ exact: true });
+  it('take the live rows of the statistics for a table never analyzed, or analyzed while empty', () => {
+    expect(estimatedRows(table({ liveTuples: 40 }))).toBe(40);
+    expect(estimatedRows(table({ reltuples: 0, relpages: 0, liveTuples: 90_000 }))).toBe(90_000);
   });
 
-  it('reports the planner estimate (reltuples while the size is unchanged) above the threshold', () => {
-    expect(rowCountPlan(table({ reltuples: 100_000_000, relpages: 1_000_000, bytes: 1_000_000 * block }), 100_000, block)).toEqual({
-      exact: false,
-      estimate: 100_000_000,
-    });
+  it('count what a scan reads: a table grown since ANALYZE, and dead rows, cost more than the estimate', () => {
+    expect(rowsToScan(table({ reltuples: 500, relpages: 5, liveTuples: 500_000 }))).toBe(500_000);
+    expect(rowsToScan(table({ liveTuples: 10, deadTuples: 70_000 }))).toBe(70_010);
+  });
+});
+
+describe('planRowCounts', () => {
+  const sized = (label: string, rows: number, overrides: Partial<TableStats> = {}) => table({ label, name: label, reltuples: rows, relpages: Math.max(1, rows / 100), liveTuples: rows, ...overrides });
+
+  it('counts the smallest tables first, as long as their rows fit in the budget, and estimates the rest', () => {
+    const tables = [sized('c', 300), sized('a', 100), sized('d', 400), sized('b', 200)];
+    const plan = planRowCounts(tables, { maxExactRows: 1000, budgetRows: 650 });
+    expect(plan.exact.map(({ label }) => label)).toEqual(['a', 'b', 'c']);
+    expect(plan.estimated).toEqual(new Map([['d', 400]]));
   });
 
-  it('scales the estimate to the current size, as the planner does, so a grown table is not counted', () => {
-    expect(rowCountPlan(table({ reltuples: 500, relpages: 5, bytes: 5000 * block }), 100_000, block)).toEqual({ exact: false, estimate: 500_000 });
+  it('estimates a table above DB_EXACT_COUNT_MAX_ROWS whatever the budget, and one this role may not read', () => {
+    const plan = planRowCounts([sized('big', 100_000_000), sized('secret', 10, { readable: false }), sized('small', 10)], { maxExactRows: 100_000, budgetRows: Number.MAX_SAFE_INTEGER });
+    expect(plan.exact.map(({ label }) => label)).toEqual(['small']);
+    expect(plan.estimated).toEqual(new Map([['big', 100_000_000], ['secret', 10]]));
   });
 
-  it('counts a never-analyzed table only if its pages cannot hold more rows than the threshold', () => {
-    expect(rowCountPlan(table({ bytes: 3 * block, liveTuples: 40 }), 1000, block)).toEqual({ exact: true });
-    expect(rowCountPlan(table({ bytes: 4 * block, liveTuples: 40 }), 1000, block)).toEqual({ exact: false, estimate: 40 });
-    expect(rowCountPlan(table({ bytes: 0 }), 0, block)).toEqual({ exact: true });
+  it('keeps the listing order among equal sizes, so every collection counts the same tables', () => {
+    const plan = planRowCounts([sized('x', 100), sized('y', 100), sized('z', 100)], { maxExactRows: 1000, budgetRows: 200 });
+    expect(plan.exact.map(({ label }) => label)).toEqual(['x', 'y']);
   });
 
-  it('treats a table analyzed while empty that has pages now as never analyzed', () => {
-    expect(rowCountPlan(table({ reltuples: 0, relpages: 0, bytes: 1000 * block, liveTuples: 90_000 }), 1000, block)).toEqual({ exact: false, estimate: 90_000 });
-  });
-
-  it('gives a table this role may not read its estimate instead of a count that would fail', () => {
-    expect(rowCountPlan(table({ readable: false, reltuples: 10, relpages: 1, bytes: block }), 1000, block)).toEqual({ exact: false, estimate: 10 });
+  it('with a budget of 0 counts only tables with nothing to scan', () => {
+    const plan = planRowCounts([table({ label: 'empty' }), sized('one', 1)], { maxExactRows: 1000, budgetRows: 0 });
+    expect(plan.exact.map(({ label }) => label)).toEqual(['empty']);
+    expect(plan.estimated).toEqual(new Map([['one', 1]]));
   });
 });
 
@@ -170,9 +183,8 @@ describe('exactCountSql', () => {
   });
 });
 
-const overviewRow = {
+const serverRow = {
   database: 'iot',
-  block_size: 8192,
   connections_max: 100,
   connections_total: 7,
   connections_active: 2,
@@ -180,16 +192,20 @@ const overviewRow = {
   connections_idle_in_transaction: 1,
   transactions_committed: 12345,
   transactions_rolled_back: 6,
-  tables: [{ schema: 'audit', name: 'events', label: 'audit.events', readable: true, reltuples: 10, relpages: 1, bytes: 8192, live_tuples: 10 }],
-  missing: ['nope'],
 };
 
-describe('parseOverview and databaseSamples', () => {
-  it('turns the overview row and the row counts into the catalog samples', () => {
-    const overview = parseOverview(overviewRow);
-    expect(overview.tables[0]).toEqual({ schema: 'audit', name: 'events', label: 'audit.events', readable: true, reltuples: 10, relpages: 1, bytes: 8192, liveTuples: 10 });
-    expect(overview.missing).toEqual(['nope']);
-    expect(databaseSamples(overview, new Map([['audit.events', 11], ['Odd Name', 3]]), 2)).toEqual([
+describe('parseServerStats, parseTableListing and databaseSamples', () => {
+  it('turns the rows and the row counts into the catalog samples', () => {
+    const listing = parseTableListing({
+      tables: [{ schema: 'audit', name: 'events', label: 'audit.events', readable: true, reltuples: 10, relpages: 1, live_tuples: 10, dead_tuples: 2 }],
+      missing: ['nope'],
+    });
+    expect(listing).toEqual({
+      tables: [{ schema: 'audit', name: 'events', label: 'audit.events', readable: true, reltuples: 10, relpages: 1, liveTuples: 10, deadTuples: 2 }],
+      missing: ['nope'],
+    });
+    const rows = new Map([['audit.events', 11], ['Odd Name', 3]]);
+    expect(databaseSamples(parseServerStats(serverRow), { rows, exact: 1, estimated: 1, skipped: 1 }, 3)).toEqual([
       { name: 'database_connections_total', value: 7 },
       { name: 'database_connections_active', value: 2 },
       { name: 'database_connections_idle', value: 4 },
@@ -197,15 +213,31 @@ describe('parseOverview and databaseSamples', () => {
       { name: 'database_connections_max', value: 100 },
       { name: 'database_transactions_total', labels: { state: 'commit' }, value: 12345 },
       { name: 'database_transactions_total', labels: { state: 'rollback' }, value: 6 },
-      { name: 'database_collection_queries', value: 2 },
+      { name: 'database_collection_queries', value: 3 },
+      { name: 'database_collection_tables', labels: { row_count: 'exact' }, value: 1 },
+      { name: 'database_collection_tables', labels: { row_count: 'estimate' }, value: 1 },
+      { name: 'database_collection_tables', labels: { row_count: 'skipped' }, value: 1 },
       { name: 'database_table_rows', labels: { table: 'audit.events' }, value: 11 },
       { name: 'database_table_rows', labels: { table: 'Odd Name' }, value: 3 },
     ]);
   });
 
+  it('keeps the server samples when the table part failed', () => {
+    expect(databaseSamples(parseServerStats(serverRow), undefined, 2).map(({ name }) => name)).toEqual([
+      'database_connections_total',
+      'database_connections_active',
+      'database_connections_idle',
+      'database_connections_idle_in_transaction',
+      'database_connections_max',
+      'database_transactions_total',
+      'database_transactions_total',
+      'database_collection_queries',
+    ]);
+  });
+
   it('names the column that is not as expected', () => {
-    expect(() => parseOverview({ ...overviewRow, connections_max: '100' })).toThrow('column connections_max is not a number ("100")');
-    expect(() => parseOverview({ ...overviewRow, tables: null })).toThrow('column tables is not a list (null)');
+    expect(() => parseServerStats({ ...serverRow, connections_max: '100' })).toThrow('column connections_max is not a number ("100")');
+    expect(() => parseTableListing({ tables: null, missing: [] })).toThrow('column tables is not a list (null)');
   });
 });
 
