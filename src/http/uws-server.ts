@@ -388,5 +388,6 @@ function clientOf(socket: Socket): WebSocketClient {
     send: (message) => void (open() && socket.cork(() => socket.send(message))),
     bufferedBytes: () => (open() ? socket.getBufferedAmount() : 0),
     close: (code, reason) => void (open() && socket.cork(() => socket.end(code, reason))),
+    terminate: () => void (open() && socket.close()),
   };
 }

@@ -18,7 +18,6 @@ export const SKIPS_BEFORE_CLOSE = 10;
 
 /** Close codes (RFC 6455 §7.4.1) the stream sends. */
 export const CLOSE_UNSUPPORTED_DATA = 1003;
-export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
 
 /** uWS ends a connection over a protocol violation (bad UTF-8, oversized frame) with 1006 and "Received …". */
@@ -26,12 +25,15 @@ const UWS_PROTOCOL_VIOLATION = /^Received /;
 
 /**
  * One /stream client: its subscriptions follow its messages, each subscription starts with the
- * source's latest message, and its backlog is kept under `maxBufferedBytes` by dropping
+ * source's latest message (once per collection, however often it is asked for), and its backlog is kept under `maxBufferedBytes` by dropping
  * messages (counted) rather than queueing them; a client that stays behind is closed.
  */
 export class StreamSession implements WebSocketSession {
   private skippedInARow = 0;
   private closing?: DisconnectReason;
+  private readonly subscribed = new Set<string>();
+  /** Per source, the collection whose snapshot this client was last sent: one each, however many subscribe frames. */
+  private readonly snapshotSent = new Map<string, number>();
 
   constructor(
     private readonly client: WebSocketClient,
@@ -44,9 +46,12 @@ export class StreamSession implements WebSocketSession {
 
   subscribe(sources: readonly string[]): void {
     for (const source of sources) {
+      if (this.subscribed.has(source)) continue; // It gets every collection already.
+      this.subscribed.add(source);
       this.client.subscribe(sourceTopic(source));
       const latest = this.publisher.latest(source);
-      if (latest !== undefined) this.sendIfAdmitted(latest);
+      if (latest === undefined || this.snapshotSent.get(source) === latest.collection) continue;
+      if (this.sendIfAdmitted(latest.message)) this.snapshotSent.set(source, latest.collection);
     }
   }
 
@@ -65,7 +70,10 @@ export class StreamSession implements WebSocketSession {
       this.sendIfAdmitted(errorMessage(change.error));
       return;
     }
-    for (const source of change.unsubscribe) this.client.unsubscribe(sourceTopic(source));
+    for (const source of change.unsubscribe) {
+      this.subscribed.delete(source);
+      this.client.unsubscribe(sourceTopic(source));
+    }
     this.subscribe(change.subscribe);
   }
 
@@ -75,7 +83,7 @@ export class StreamSession implements WebSocketSession {
       return true;
     }
     this.metrics.messageDropped();
-    if (++this.skippedInARow >= SKIPS_BEFORE_CLOSE) this.closeFor('slow', CLOSE_POLICY_VIOLATION, 'too far behind: messages were dropped');
+    if (++this.skippedInARow >= SKIPS_BEFORE_CLOSE) this.terminateAsSlow();
     return false;
   }
 
@@ -83,8 +91,17 @@ export class StreamSession implements WebSocketSession {
     this.metrics.clientClosed(this.closing ?? (code === 1006 && UWS_PROTOCOL_VIOLATION.test(reason) ? 'protocol' : 'client'));
   }
 
-  private sendIfAdmitted(message: string): void {
-    if (this.admits(this.client.bufferedBytes())) this.client.send(message);
+  private sendIfAdmitted(message: string): boolean {
+    if (!this.admits(this.client.bufferedBytes())) return false;
+    this.client.send(message);
+    return true;
+  }
+
+  /** A close frame would only queue behind what the client does not read: the connection is dropped. */
+  private terminateAsSlow(): void {
+    if (this.closing) return;
+    this.closing = 'slow';
+    this.client.terminate();
   }
 
   private closeFor(reason: DisconnectReason, code: number, text: string): void {
@@ -101,8 +118,9 @@ export function streamRoute(publisher: StreamPublisher, metrics: StreamMetrics, 
     path: STREAM_PATH,
     limits: {
       maxPayloadBytes: MAX_PAYLOAD_BYTES,
-      // Only a safety net: sessions drop messages at maxBufferedBytes, before uWS would.
-      maxBufferedBytes: maxBufferedBytes + 16 * 1024 * 1024,
+      // Sessions drop messages at maxBufferedBytes; uWS refuses past it too, so what it holds
+      // for a client is at most the limit plus the one message that crossed it.
+      maxBufferedBytes,
       idleTimeoutSeconds: 120,
     },
     handler: (request) => {
