@@ -1,7 +1,10 @@
 import type { Config } from '../config';
+import { clientAddress } from '../http/access-control';
+import { formatIp } from '../http/cidr';
 import { json, type Route } from '../http/route-table';
 import type { WebSocketClient, WebSocketRoute, WebSocketSession } from '../http/websocket-route';
 import { errorMessage, parseClientMessage, parseSourcesQuery } from './protocol';
+import { StreamClientCaps } from './stream-client-caps';
 import type { DisconnectReason, StreamMetrics } from './stream-metrics';
 import { sourceTopic, type StreamPublisher } from './stream-publisher';
 
@@ -40,6 +43,8 @@ export class StreamSession implements WebSocketSession {
     private readonly publisher: StreamPublisher,
     private readonly metrics: StreamMetrics,
     private readonly maxBufferedBytes: number,
+    /** Gives the client's slot back once it is gone. */
+    private readonly released: () => void = () => undefined,
   ) {
     metrics.clientOpened();
   }
@@ -88,6 +93,7 @@ export class StreamSession implements WebSocketSession {
   }
 
   closed(code: number, reason: string): void {
+    this.released();
     this.metrics.clientClosed(this.closing ?? (code === 1006 && UWS_PROTOCOL_VIOLATION.test(reason) ? 'protocol' : 'client'));
   }
 
@@ -114,6 +120,7 @@ export class StreamSession implements WebSocketSession {
 /** GET /stream as a WebSocket endpoint: `?sources=a,b` picks the initial subscriptions (default: all). */
 export function streamRoute(publisher: StreamPublisher, metrics: StreamMetrics, config: Config): WebSocketRoute {
   const maxBufferedBytes = config.streamMaxBufferBytes;
+  const caps = new StreamClientCaps(config.streamMaxClients, config.streamMaxClientsPerAddress);
   return {
     path: STREAM_PATH,
     limits: {
@@ -123,13 +130,25 @@ export function streamRoute(publisher: StreamPublisher, metrics: StreamMetrics, 
       maxBufferedBytes,
       idleTimeoutSeconds: 120,
     },
+    readsPeerAddress: true,
+    headers: ['x-forwarded-for'],
     handler: (request) => {
       const sources = parseSourcesQuery(request.query, publisher.sourceNames);
       if ('error' in sources) return json(400, sources);
+      // The guard has already refused a request whose address cannot be determined.
+      const resolved = clientAddress(request.remoteAddress, request.headers['x-forwarded-for'] ?? '', config.trustedProxies);
+      const address = resolved ? formatIp(resolved) : request.remoteAddress;
+      const refusal = caps.refusal(address);
+      if (refusal) {
+        metrics.clientRejected(refusal);
+        return json(503, { error: refusal === 'total' ? `${STREAM_PATH} has its ${config.streamMaxClients} clients (STREAM_MAX_CLIENTS)` : `${STREAM_PATH} has ${config.streamMaxClientsPerAddress} clients from ${address} (STREAM_MAX_CLIENTS_PER_ADDRESS)` });
+      }
       return {
         status: 101,
+        // uWS opens the socket within the upgrade callback: nothing else is admitted in between.
         open: (client) => {
-          const session = new StreamSession(client, publisher, metrics, maxBufferedBytes);
+          caps.opened(address);
+          const session = new StreamSession(client, publisher, metrics, maxBufferedBytes, () => caps.closed(address));
           session.subscribe(sources);
           return session;
         },

@@ -30,7 +30,7 @@ describe('GET /stream', () => {
 
   beforeAll(async () => {
     // 200 upgrades from one address at once: past the default rate limit, which has its own test.
-    service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0' }, (container) => {
+    service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0', STREAM_MAX_CLIENTS_PER_ADDRESS: '200' }, (container) => {
       container.bind(TYPES.MetricSource).toConstantValue(tickSource);
     });
     await firstCollection(service, 'app');
@@ -125,6 +125,30 @@ describe('GET /stream', () => {
       for (const client of clients) client.socket.close();
     }
     await eventually(async () => (sampleValue(await scrape(service), 'stream_clients') === 0 ? true : undefined), 'the 200 clients to be gone');
+  });
+});
+
+describe('stream client caps', () => {
+  it('case 9: refuses clients past STREAM_MAX_CLIENTS_PER_ADDRESS and STREAM_MAX_CLIENTS with 503, counted; a freed slot is taken again', async () => {
+    const service = await startService({ SOURCES: 'app', METRICS_RATE_LIMIT: '0', STREAM_MAX_CLIENTS: '3', STREAM_MAX_CLIENTS_PER_ADDRESS: '2' });
+    const from = (localAddress: string) => openStream(service.port, 'sources=app', { localAddress });
+    const clients: StreamClient[] = [];
+    try {
+      clients.push(await from('127.0.0.1'), await from('127.0.0.1'));
+      await expect(from('127.0.0.1')).rejects.toMatchObject({ status: 503 });
+      clients.push(await from('127.0.0.2'));
+      await expect(from('127.0.0.3')).rejects.toMatchObject({ status: 503 });
+      const samples = await scrape(service);
+      expect(sampleValue(samples, 'stream_clients_rejected_total', { reason: 'address' })).toBe(1);
+      expect(sampleValue(samples, 'stream_clients_rejected_total', { reason: 'total' })).toBe(1);
+      expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '503' })).toBe(2);
+      clients.shift()!.socket.close();
+      await eventually(async () => (sampleValue(await scrape(service), 'stream_clients') === 2 ? true : undefined), 'a client to be gone');
+      clients.push(await from('127.0.0.1'));
+    } finally {
+      for (const client of clients) client.socket.close();
+      await service.stop();
+    }
   });
 });
 
