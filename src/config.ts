@@ -42,6 +42,9 @@ export interface Config {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** Bytes a stream client may have waiting before its messages are dropped. */
   readonly streamMaxBufferBytes: number;
+  /** /stream clients at once, in total and from one client address; more are refused with 503. */
+  readonly streamMaxClients: number;
+  readonly streamMaxClientsPerAddress: number;
 }
 
 /** A configuration value that cannot be used: names the variable and what it expects. */
@@ -159,6 +162,12 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('MQTT_TELEMETRY_TOPIC', 'an MQTT topic filter (+ and # only as whole levels, # last)', mqttTelemetryTopic);
   }
 
+  const streamMaxClients = integer('STREAM_MAX_CLIENTS', 1000, 1, 1_000_000);
+  const streamMaxClientsPerAddress = integer('STREAM_MAX_CLIENTS_PER_ADDRESS', Math.min(100, streamMaxClients), 1, 1_000_000);
+  if (streamMaxClientsPerAddress > streamMaxClients) {
+    throw new ConfigError('STREAM_MAX_CLIENTS_PER_ADDRESS', `an integer at most STREAM_MAX_CLIENTS (${streamMaxClients})`, String(streamMaxClientsPerAddress));
+  }
+
   return {
     port: integer('PORT', 5000, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
@@ -184,6 +193,8 @@ export function loadConfig(env: Env): Config {
     metricsRateLimit: rate('METRICS_RATE_LIMIT', 10),
     tls: tlsFiles(read('TLS_CERT_FILE'), read('TLS_KEY_FILE')),
     streamMaxBufferBytes: integer('STREAM_MAX_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    streamMaxClients,
+    streamMaxClientsPerAddress,
   };
 }
 

@@ -28,9 +28,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received, shutting down`);
-    // Whatever hangs, the process is gone within the deadline.
-    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS - 500).unref();
-    service.stop().finally(() => process.exit(0));
+    // Whatever hangs, the process is gone within the deadline, and says it did not stop cleanly.
+    setTimeout(() => {
+      logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS - 500} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS - 500).unref();
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${(error as Error)?.message ?? String(error)}`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -34,6 +34,9 @@ const STATUS_TEXT: Record<number, string> = {
   503: '503 Service Unavailable',
 };
 
+/** RFC 6455 §7.4.1: the server is going away. */
+const CLOSE_GOING_AWAY = 1001;
+
 const NOT_FOUND: HttpReply = { status: 404, headers: { 'Content-Type': 'text/plain' }, body: 'not found\n' };
 const INTERNAL_ERROR: HttpReply = { status: 500, headers: { 'Content-Type': 'text/plain' }, body: 'internal error\n' };
 
@@ -159,10 +162,12 @@ export class UwsServer implements StreamTransport {
     return this.routes.routes().some((route) => route.method === 'HEAD' && route.path === path);
   }
 
-  /** Stops accepting connections and closes every open one. */
+  /** Stops accepting connections and closes every open one; WebSocket clients get a close frame first. */
   close(): void {
     if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
+    // Written to the kernel now (corked), so it reaches the client ahead of the TCP close below.
+    for (const socket of this.sockets) socket.cork(() => socket.end(CLOSE_GOING_AWAY, 'server shutting down'));
     // Native since v20.29 but missing from the package's typings: closes keep-alive and WebSocket clients.
     (this.app as uws.TemplatedApp & { close?(): void }).close?.();
   }
@@ -388,5 +393,6 @@ function clientOf(socket: Socket): WebSocketClient {
     send: (message) => void (open() && socket.cork(() => socket.send(message))),
     bufferedBytes: () => (open() ? socket.getBufferedAmount() : 0),
     close: (code, reason) => void (open() && socket.cork(() => socket.end(code, reason))),
+    terminate: () => void (open() && socket.close()),
   };
 }

@@ -8,8 +8,13 @@ export interface WebSocketClient {
   send(message: string): void;
   /** Bytes written but not yet taken by the client. */
   bufferedBytes(): number;
-  /** Closes with a close frame carrying `code` and `reason`. */
+  /** Closes with a close frame carrying `code` and `reason`, for a client that reads. */
   close(code: number, reason: string): void;
+  /**
+   * Drops the connection at once, no close frame: what uWS and the kernel hold for it is freed,
+   * where a graceful close would keep it queued behind a client that does not read.
+   */
+  terminate(): void;
 }
 
 /** One connected client's protocol state; created when the connection opens. */

@@ -1,6 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { TYPES } from '../../container/identifiers';
+import { REJECT_REASONS, type RejectReason } from './stream-client-caps';
 import type { StreamTransport } from './stream-publisher';
 
 /** Why a stream client left: on its own (or its network, or the idle timeout), too slow, or a protocol violation. */
@@ -13,6 +14,7 @@ export class StreamMetrics {
   private readonly clients: Gauge;
   private readonly dropped: Counter;
   private readonly disconnected: Counter<'reason'>;
+  private readonly rejected: Counter<'reason'>;
 
   constructor(
     @inject(TYPES.Registry) registry: Registry,
@@ -31,6 +33,12 @@ export class StreamMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.rejected = new Counter({
+      name: 'stream_clients_rejected_total',
+      help: 'Stream upgrades refused with 503, by reason: total (STREAM_MAX_CLIENTS reached), address (STREAM_MAX_CLIENTS_PER_ADDRESS reached)',
+      labelNames: ['reason'],
+      registers,
+    });
     new Gauge({
       name: 'stream_buffered_bytes',
       help: 'Bytes written to stream clients and not yet taken by them, summed over clients',
@@ -40,6 +48,11 @@ export class StreamMetrics {
       },
     });
     for (const reason of DISCONNECT_REASONS) this.disconnected.inc({ reason }, 0);
+    for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
+  }
+
+  clientRejected(reason: RejectReason): void {
+    this.rejected.inc({ reason });
   }
 
   clientOpened(): void {

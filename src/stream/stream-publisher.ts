@@ -12,6 +12,12 @@ export interface StreamTransport {
   bufferedBytes(): number;
 }
 
+/** A source's last message; `collection` numbers results in the order they came, so a session can tell a new one from one it sent. */
+export interface LatestMessage {
+  readonly message: string;
+  readonly collection: number;
+}
+
 /** The topic a source's messages are published under. */
 export function sourceTopic(source: string): string {
   return `source/${source}`;
@@ -24,7 +30,8 @@ export function sourceTopic(source: string): string {
 @injectable()
 export class StreamPublisher implements CollectionSink {
   readonly sourceNames: readonly string[];
-  private readonly latestMessages = new Map<string, string>();
+  private readonly latestMessages = new Map<string, LatestMessage>();
+  private collections = 0;
 
   constructor(
     @inject(TYPES.StreamTransport) private readonly transport: StreamTransport,
@@ -35,12 +42,12 @@ export class StreamPublisher implements CollectionSink {
 
   apply(result: CollectionResult): void {
     const message = serializeResult(result);
-    this.latestMessages.set(result.source, message);
+    this.latestMessages.set(result.source, { message, collection: ++this.collections });
     this.transport.publish(sourceTopic(result.source), message);
   }
 
   /** The last message of `source`, or undefined before its first collection. */
-  latest(source: string): string | undefined {
+  latest(source: string): LatestMessage | undefined {
     return this.latestMessages.get(source);
   }
 }

@@ -1,7 +1,10 @@
 import type { Config } from '../config';
+import { clientAddress } from '../http/access-control';
+import { formatIp } from '../http/cidr';
 import { json, type Route } from '../http/route-table';
 import type { WebSocketClient, WebSocketRoute, WebSocketSession } from '../http/websocket-route';
 import { errorMessage, parseClientMessage, parseSourcesQuery } from './protocol';
+import { StreamClientCaps } from './stream-client-caps';
 import type { DisconnectReason, StreamMetrics } from './stream-metrics';
 import { sourceTopic, type StreamPublisher } from './stream-publisher';
 
@@ -18,7 +21,6 @@ export const SKIPS_BEFORE_CLOSE = 10;
 
 /** Close codes (RFC 6455 §7.4.1) the stream sends. */
 export const CLOSE_UNSUPPORTED_DATA = 1003;
-export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
 
 /** uWS ends a connection over a protocol violation (bad UTF-8, oversized frame) with 1006 and "Received …". */
@@ -26,27 +28,35 @@ const UWS_PROTOCOL_VIOLATION = /^Received /;
 
 /**
  * One /stream client: its subscriptions follow its messages, each subscription starts with the
- * source's latest message, and its backlog is kept under `maxBufferedBytes` by dropping
+ * source's latest message (once per collection, however often it is asked for), and its backlog is kept under `maxBufferedBytes` by dropping
  * messages (counted) rather than queueing them; a client that stays behind is closed.
  */
 export class StreamSession implements WebSocketSession {
   private skippedInARow = 0;
   private closing?: DisconnectReason;
+  private readonly subscribed = new Set<string>();
+  /** Per source, the collection whose snapshot this client was last sent: one each, however many subscribe frames. */
+  private readonly snapshotSent = new Map<string, number>();
 
   constructor(
     private readonly client: WebSocketClient,
     private readonly publisher: StreamPublisher,
     private readonly metrics: StreamMetrics,
     private readonly maxBufferedBytes: number,
+    /** Gives the client's slot back once it is gone. */
+    private readonly released: () => void = () => undefined,
   ) {
     metrics.clientOpened();
   }
 
   subscribe(sources: readonly string[]): void {
     for (const source of sources) {
+      if (this.subscribed.has(source)) continue; // It gets every collection already.
+      this.subscribed.add(source);
       this.client.subscribe(sourceTopic(source));
       const latest = this.publisher.latest(source);
-      if (latest !== undefined) this.sendIfAdmitted(latest);
+      if (latest === undefined || this.snapshotSent.get(source) === latest.collection) continue;
+      if (this.sendIfAdmitted(latest.message)) this.snapshotSent.set(source, latest.collection);
     }
   }
 
@@ -65,7 +75,10 @@ export class StreamSession implements WebSocketSession {
       this.sendIfAdmitted(errorMessage(change.error));
       return;
     }
-    for (const source of change.unsubscribe) this.client.unsubscribe(sourceTopic(source));
+    for (const source of change.unsubscribe) {
+      this.subscribed.delete(source);
+      this.client.unsubscribe(sourceTopic(source));
+    }
     this.subscribe(change.subscribe);
   }
 
@@ -75,16 +88,26 @@ export class StreamSession implements WebSocketSession {
       return true;
     }
     this.metrics.messageDropped();
-    if (++this.skippedInARow >= SKIPS_BEFORE_CLOSE) this.closeFor('slow', CLOSE_POLICY_VIOLATION, 'too far behind: messages were dropped');
+    if (++this.skippedInARow >= SKIPS_BEFORE_CLOSE) this.terminateAsSlow();
     return false;
   }
 
   closed(code: number, reason: string): void {
+    this.released();
     this.metrics.clientClosed(this.closing ?? (code === 1006 && UWS_PROTOCOL_VIOLATION.test(reason) ? 'protocol' : 'client'));
   }
 
-  private sendIfAdmitted(message: string): void {
-    if (this.admits(this.client.bufferedBytes())) this.client.send(message);
+  private sendIfAdmitted(message: string): boolean {
+    if (!this.admits(this.client.bufferedBytes())) return false;
+    this.client.send(message);
+    return true;
+  }
+
+  /** A close frame would only queue behind what the client does not read: the connection is dropped. */
+  private terminateAsSlow(): void {
+    if (this.closing) return;
+    this.closing = 'slow';
+    this.client.terminate();
   }
 
   private closeFor(reason: DisconnectReason, code: number, text: string): void {
@@ -97,21 +120,35 @@ export class StreamSession implements WebSocketSession {
 /** GET /stream as a WebSocket endpoint: `?sources=a,b` picks the initial subscriptions (default: all). */
 export function streamRoute(publisher: StreamPublisher, metrics: StreamMetrics, config: Config): WebSocketRoute {
   const maxBufferedBytes = config.streamMaxBufferBytes;
+  const caps = new StreamClientCaps(config.streamMaxClients, config.streamMaxClientsPerAddress);
   return {
     path: STREAM_PATH,
     limits: {
       maxPayloadBytes: MAX_PAYLOAD_BYTES,
-      // Only a safety net: sessions drop messages at maxBufferedBytes, before uWS would.
-      maxBufferedBytes: maxBufferedBytes + 16 * 1024 * 1024,
+      // Sessions drop messages at maxBufferedBytes; uWS refuses past it too, so what it holds
+      // for a client is at most the limit plus the one message that crossed it.
+      maxBufferedBytes,
       idleTimeoutSeconds: 120,
     },
+    readsPeerAddress: true,
+    headers: ['x-forwarded-for'],
     handler: (request) => {
       const sources = parseSourcesQuery(request.query, publisher.sourceNames);
       if ('error' in sources) return json(400, sources);
+      // The guard has already refused a request whose address cannot be determined.
+      const resolved = clientAddress(request.remoteAddress, request.headers['x-forwarded-for'] ?? '', config.trustedProxies);
+      const address = resolved ? formatIp(resolved) : request.remoteAddress;
+      const refusal = caps.refusal(address);
+      if (refusal) {
+        metrics.clientRejected(refusal);
+        return json(503, { error: refusal === 'total' ? `${STREAM_PATH} has its ${config.streamMaxClients} clients (STREAM_MAX_CLIENTS)` : `${STREAM_PATH} has ${config.streamMaxClientsPerAddress} clients from ${address} (STREAM_MAX_CLIENTS_PER_ADDRESS)` });
+      }
       return {
         status: 101,
+        // uWS opens the socket within the upgrade callback: nothing else is admitted in between.
         open: (client) => {
-          const session = new StreamSession(client, publisher, metrics, maxBufferedBytes);
+          caps.opened(address);
+          const session = new StreamSession(client, publisher, metrics, maxBufferedBytes, () => caps.closed(address));
           session.subscribe(sources);
           return session;
         },

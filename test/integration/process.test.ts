@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { get } from '../support/http';
-import { spawnService } from '../support/service';
+import { eventually, spawnService } from '../support/service';
+import { openStream } from '../support/websocket';
 
 describe('the service process', () => {
   it('runs on the native uWebSockets.js addon, not the pure-JS fallback', async () => {
@@ -27,6 +29,31 @@ describe('the service process', () => {
     service.child.kill(signal);
     expect(await Promise.race([service.exited, deadline])).toBe(0);
     await expect(get(port, '/health')).rejects.toThrow();
+  });
+
+  it('case 12: SIGTERM with a stream client and a hung source: the client gets 1001, the process exits 1 at the deadline', async () => {
+    // A "database" that accepts connections and never answers: the source's stop() waits on it.
+    const held: net.Socket[] = [];
+    const blackHole = net.createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const { port: blackHolePort } = blackHole.address() as net.AddressInfo;
+    const service = spawnService({ SOURCES: 'app,database', DATABASE_URL: `postgres://postgres@127.0.0.1:${blackHolePort}/x`, COLLECTION_INTERVAL_SECONDS: '60' });
+    try {
+      const port = await service.ready;
+      await eventually(() => (held.length > 0 ? true : undefined), 'the database source to connect to the black hole');
+      const client = await openStream(port, 'sources=app');
+      await client.next();
+      const signalledMs = Date.now();
+      service.child.kill('SIGTERM');
+      expect(await client.closed).toEqual({ code: 1001, reason: 'server shutting down' });
+      expect(await service.exited).toBe(1);
+      expect(Date.now() - signalledMs).toBeLessThan(5000);
+      expect(service.stderr()).toContain('shutdown did not finish within 4500 ms');
+    } finally {
+      service.child.kill('SIGKILL');
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => blackHole.close(resolve));
+    }
   });
 
   it.each([

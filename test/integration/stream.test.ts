@@ -5,7 +5,7 @@ import { TYPES } from '../../container/identifiers';
 import type { MetricSource, Sample } from '../../streams/source';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { eventually, startService, type RunningService } from '../support/service';
-import { nextMatching, openStream, type StreamClient } from '../support/websocket';
+import { kernelTcpMemoryBytes, nextMatching, openRawStream, openStream, type RawStreamClient, type StreamClient } from '../support/websocket';
 
 /** The service's own metrics, read in-process. */
 async function scrape(service: RunningService): Promise<Map<string, number>> {
@@ -30,7 +30,7 @@ describe('GET /stream', () => {
 
   beforeAll(async () => {
     // 200 upgrades from one address at once: past the default rate limit, which has its own test.
-    service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0' }, (container) => {
+    service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0', STREAM_MAX_CLIENTS_PER_ADDRESS: '200' }, (container) => {
       container.bind(TYPES.MetricSource).toConstantValue(tickSource);
     });
     await firstCollection(service, 'app');
@@ -128,6 +128,30 @@ describe('GET /stream', () => {
   });
 });
 
+describe('stream client caps', () => {
+  it('case 9: refuses clients past STREAM_MAX_CLIENTS_PER_ADDRESS and STREAM_MAX_CLIENTS with 503, counted; a freed slot is taken again', async () => {
+    const service = await startService({ SOURCES: 'app', METRICS_RATE_LIMIT: '0', STREAM_MAX_CLIENTS: '3', STREAM_MAX_CLIENTS_PER_ADDRESS: '2' });
+    const from = (localAddress: string) => openStream(service.port, 'sources=app', { localAddress });
+    const clients: StreamClient[] = [];
+    try {
+      clients.push(await from('127.0.0.1'), await from('127.0.0.1'));
+      await expect(from('127.0.0.1')).rejects.toMatchObject({ status: 503 });
+      clients.push(await from('127.0.0.2'));
+      await expect(from('127.0.0.3')).rejects.toMatchObject({ status: 503 });
+      const samples = await scrape(service);
+      expect(sampleValue(samples, 'stream_clients_rejected_total', { reason: 'address' })).toBe(1);
+      expect(sampleValue(samples, 'stream_clients_rejected_total', { reason: 'total' })).toBe(1);
+      expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '503' })).toBe(2);
+      clients.shift()!.socket.close();
+      await eventually(async () => (sampleValue(await scrape(service), 'stream_clients') === 2 ? true : undefined), 'a client to be gone');
+      clients.push(await from('127.0.0.1'));
+    } finally {
+      for (const client of clients) client.socket.close();
+      await service.stop();
+    }
+  });
+});
+
 describe('a stream client that does not read', () => {
   /** ~300 kB a collection, five collections a second: enough to fill the kernel's socket buffers within seconds. */
   const bulkSource: MetricSource = {
@@ -172,6 +196,34 @@ describe('a stream client that does not read', () => {
     await eventually(() => (readerMessages > before + 2 ? true : undefined), 'the reading client to keep receiving');
     reader.socket.close();
     stalled.socket.terminate();
+  });
+  it('case 9: clients that never read and spam subscribe frames are closed hard; the kernel memory they pinned is freed while they keep their sockets', async () => {
+    const CLIENTS = 20;
+    const slowBefore = sampleValue(await scrape(service), 'stream_clients_disconnected_total', { reason: 'slow' }) ?? 0;
+    const baseline = kernelTcpMemoryBytes();
+    const clients: RawStreamClient[] = [];
+    let peak = baseline;
+    const spam = setInterval(() => {
+      for (const client of clients) client.sendText(JSON.stringify({ subscribe: ['bulk'] }));
+      peak = Math.max(peak, kernelTcpMemoryBytes());
+    }, 20);
+    try {
+      clients.push(...(await Promise.all(Array.from({ length: CLIENTS }, () => openRawStream(service.port, 'sources=bulk')))));
+      await eventually(async () => ((sampleValue(await scrape(service), 'stream_clients_disconnected_total', { reason: 'slow' }) ?? 0) >= slowBefore + CLIENTS ? true : undefined), `the ${CLIENTS} clients to be closed as slow`, 600, 50);
+      clearInterval(spam);
+      // The test never closes a client: a hard close leaves no send queue behind, where a graceful one
+      // kept ~4 MB per client in FIN-WAIT-1 for as long as the client held on. (A client socket is
+      // destroyed only when Node fails to write to it after the server's reset.)
+      const settled = await eventually(() => {
+        const now = kernelTcpMemoryBytes();
+        return now - baseline < CLIENTS * 256 * 1024 ? now : undefined;
+      }, 'the kernel to free the closed clients\' send queues', 100, 100).catch(() => kernelTcpMemoryBytes());
+      process.stdout.write(`case 9: TCP mem baseline ${baseline} B, peak ${peak} B, after the close ${settled} B, ${CLIENTS} clients holding their sockets\n`);
+      expect(settled - baseline).toBeLessThan(CLIENTS * 256 * 1024);
+    } finally {
+      clearInterval(spam);
+      for (const client of clients) client.socket.destroy();
+    }
   });
 });
 

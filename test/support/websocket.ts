@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import WebSocket from 'ws';
 
 /** A /stream client that queues what it receives, so a test can await messages in order. */
@@ -60,4 +63,62 @@ export async function nextMatching(client: StreamClient, wanted: (message: Recor
     seen.push(message);
     if (wanted(message)) return seen;
   }
+}
+
+/**
+ * A WebSocket client on a bare TCP socket, for tests that must control reading: the upgrade is
+ * done by hand, then the socket is paused so nothing more is read; `sendText` still writes frames.
+ */
+export interface RawStreamClient {
+  readonly socket: net.Socket;
+  sendText(text: string): void;
+}
+
+export function openRawStream(port: number, query = ''): Promise<RawStreamClient> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => undefined); // The server closing hard shows as ECONNRESET: expected.
+    socket.once('connect', () => {
+      const key = randomBytes(16).toString('base64');
+      socket.write(
+        `GET /stream${query ? `?${query}` : ''} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    let head = '';
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.pause();
+      if (!head.startsWith('HTTP/1.1 101')) {
+        socket.destroy();
+        reject(Object.assign(new Error(`upgrade refused: ${head.split('\r\n')[0]}`), { status: Number(head.split(' ')[1]) }));
+        return;
+      }
+      resolve({ socket, sendText: (text) => socket.write(maskedTextFrame(text)) });
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error('closed during the upgrade')));
+  });
+}
+
+/** A client → server text frame (clients must mask, RFC 6455 §5.3); payloads under 126 bytes. */
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  if (payload.length >= 126) throw new Error('maskedTextFrame takes payloads under 126 bytes');
+  const mask = randomBytes(4);
+  const frame = Buffer.alloc(6 + payload.length);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | payload.length;
+  mask.copy(frame, 2);
+  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i] ^ mask[i % 4];
+  return frame;
+}
+
+/** TCP memory the kernel holds, all sockets together, in bytes (/proc/net/sockstat counts pages). */
+export function kernelTcpMemoryBytes(): number {
+  const match = /^TCP:.* mem (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'));
+  if (!match) throw new Error('no TCP mem in /proc/net/sockstat');
+  return Number(match[1]) * 4096;
 }

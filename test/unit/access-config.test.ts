@@ -15,6 +15,13 @@ describe('access, TLS and stream configuration', () => {
     expect(config.metricsBasicAuth).toBeUndefined();
     expect(config.tls).toBeUndefined();
     expect(config.streamMaxBufferBytes).toBe(256 * 1024);
+    expect(config.streamMaxClients).toBe(1000);
+    expect(config.streamMaxClientsPerAddress).toBe(100);
+  });
+
+  it('case 9: reads the stream client caps', () => {
+    const config = loadConfig({ STREAM_MAX_CLIENTS: '50', STREAM_MAX_CLIENTS_PER_ADDRESS: '50' });
+    expect([config.streamMaxClients, config.streamMaxClientsPerAddress]).toEqual([50, 50]);
   });
 
   it('reads the lists, the limit and the credentials', () => {
@@ -42,6 +49,10 @@ describe('access, TLS and stream configuration', () => {
     [{ METRICS_BASIC_AUTH: 'nocolon' }, 'METRICS_BASIC_AUTH', 'user:password'],
     [{ METRICS_BASIC_AUTH: ':password' }, 'METRICS_BASIC_AUTH', 'user:password'],
     [{ STREAM_MAX_BUFFER_BYTES: '10' }, 'STREAM_MAX_BUFFER_BYTES', 'integer from 1024'],
+    [{ STREAM_MAX_CLIENTS: '0' }, 'STREAM_MAX_CLIENTS', 'integer from 1'],
+    [{ STREAM_MAX_CLIENTS: 'many' }, 'STREAM_MAX_CLIENTS', 'integer from 1'],
+    [{ STREAM_MAX_CLIENTS_PER_ADDRESS: '-3' }, 'STREAM_MAX_CLIENTS_PER_ADDRESS', 'integer from 1'],
+    [{ STREAM_MAX_CLIENTS: '10', STREAM_MAX_CLIENTS_PER_ADDRESS: '20' }, 'STREAM_MAX_CLIENTS_PER_ADDRESS', 'at most STREAM_MAX_CLIENTS (10)'],
     [{ TLS_KEY_FILE: '/tmp/key.pem' }, 'TLS_CERT_FILE', 'since TLS_KEY_FILE is set'],
   ])('rejects %j naming %s', (env, variable, expected) => {
     expect(() => loadConfig(env)).toThrow(configError(variable, expected));

@@ -22,6 +22,7 @@ class RecordingClient implements WebSocketClient {
   readonly topics = new Set<string>();
   readonly sent: string[] = [];
   closedWith?: [number, string];
+  terminated = false;
   backlog = 0;
   subscribe(topic: string): void {
     this.topics.add(topic);
@@ -37,6 +38,9 @@ class RecordingClient implements WebSocketClient {
   }
   close(code: number, reason: string): void {
     this.closedWith = [code, reason];
+  }
+  terminate(): void {
+    this.terminated = true;
   }
 }
 
@@ -75,7 +79,7 @@ describe('StreamPublisher and StreamSession', () => {
     publisher.apply(result('system', 1));
     publisher.apply(result('system', 2));
     expect(transport.published.map(([topic]) => topic)).toEqual(['source/system', 'source/system']);
-    expect(JSON.parse(publisher.latest('system')!).metrics[0].value).toBe(2);
+    expect(JSON.parse(publisher.latest('system')!.message).metrics[0].value).toBe(2);
     expect(publisher.latest('redis')).toBeUndefined();
   });
 
@@ -130,11 +134,25 @@ describe('StreamPublisher and StreamSession', () => {
     expect(session.admits(0)).toBe(true); // caught up: the count starts again
     expect(client.closedWith).toBeUndefined();
     for (let i = 0; i < SKIPS_BEFORE_CLOSE; i++) session.admits(5000);
-    expect(client.closedWith).toEqual([1008, expect.stringContaining('too far behind')]);
+    expect(client.terminated).toBe(true);
     session.closed(1006, '');
     expect(await metricValue(registry, 'stream_messages_dropped_total')).toBe(2 * SKIPS_BEFORE_CLOSE - 1);
     expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'slow' })).toBe(1);
     expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'client' })).toBe(0);
+  });
+
+  it('case 9: subscribe frames send at most one snapshot per source per collection', () => {
+    publisher.apply(result('system', 1));
+    session.subscribe(['system']);
+    session.received('{"subscribe":["system","system","system"]}', false); // already subscribed
+    session.received('{"unsubscribe":["system"]}', false);
+    session.received('{"subscribe":["system"]}', false); // this collection's snapshot was sent already
+    expect(client.sent).toHaveLength(1);
+    expect(client.topics.has('source/system')).toBe(true);
+    publisher.apply(result('system', 2));
+    session.received('{"unsubscribe":["system"]}', false);
+    session.received('{"subscribe":["system"]}', false); // a newer collection: its snapshot
+    expect(client.sent.map((message) => JSON.parse(message).metrics[0].value)).toEqual([1, 2]);
   });
 
   it('does not send a snapshot to a client that is behind', () => {
