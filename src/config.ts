@@ -28,6 +28,8 @@ export interface Config {
   readonly diskFsTypesExcluded: ReadonlySet<string>;
   /** Network interfaces left out of the network metrics. */
   readonly networkInterfacesExcluded: ReadonlySet<string>;
+  /** Host collectors the `system` source runs (node_exporter's --no-collector.X turns one off). */
+  readonly systemCollectors: ReadonlySet<SystemCollectorName>;
   /** Who may read /metrics and /stream, judged after X-Forwarded-For resolution. */
   readonly metricsAllowlist: readonly Cidr[];
   /** Peers whose X-Forwarded-For is believed. */
@@ -63,6 +65,9 @@ const DEFAULT_METRICS_ALLOWLIST = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,
 const DEFAULT_DISK_FSTYPES_EXCLUDED =
   'tmpfs,devtmpfs,overlay,squashfs,proc,sysfs,cgroup,cgroup2,devpts,mqueue,autofs,' +
   'debugfs,tracefs,securityfs,pstore,bpf,configfs,fusectl,hugetlbfs,ramfs,nsfs,binfmt_misc,rpc_pipefs,efivarfs,fuse.lxcfs';
+
+export const SYSTEM_COLLECTOR_NAMES = ['cpu', 'load', 'memory', 'filesystems', 'diskstats', 'netdev'] as const;
+export type SystemCollectorName = (typeof SYSTEM_COLLECTOR_NAMES)[number];
 
 /** Reads and validates the environment. Throws ConfigError on the first bad value. */
 export function loadConfig(env: Env): Config {
@@ -141,6 +146,12 @@ export function loadConfig(env: Env): Config {
     }
   }
 
+  const systemCollectors = list('SYSTEM_COLLECTORS', SYSTEM_COLLECTOR_NAMES.join(','));
+  const unknownCollector = systemCollectors.find((name) => !(SYSTEM_COLLECTOR_NAMES as readonly string[]).includes(name));
+  if (unknownCollector !== undefined) {
+    throw new ConfigError('SYSTEM_COLLECTORS', `a comma-separated list of ${SYSTEM_COLLECTOR_NAMES.join(', ')} (${JSON.stringify(unknownCollector)} is none of them)`, read('SYSTEM_COLLECTORS') ?? '');
+  }
+
   const logLevel = read('LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', LOG_LEVELS.join(', '), logLevel);
@@ -175,6 +186,7 @@ export function loadConfig(env: Env): Config {
     mqttSysIntervalSeconds: seconds('MQTT_SYS_INTERVAL_SECONDS', 10, 3600),
     diskFsTypesExcluded: new Set(list('DISK_FSTYPES_EXCLUDED', DEFAULT_DISK_FSTYPES_EXCLUDED)),
     networkInterfacesExcluded: new Set(list('NETWORK_INTERFACES_EXCLUDED', 'lo')),
+    systemCollectors: new Set(systemCollectors as SystemCollectorName[]),
     metricsAllowlist: cidrs('METRICS_ALLOWLIST', DEFAULT_METRICS_ALLOWLIST),
     trustedProxies: cidrs('TRUSTED_PROXIES', ''),
     metricsToken,

@@ -1,0 +1,63 @@
+import type { MetricDescriptor, Sample } from '../source';
+import type { CollectorContext, HostCollector } from './collector';
+import { unsignedFields, type ProcFiles } from './proc-files';
+
+/** Collector `netdev`: system_network_* per interface, from /proc/net/dev. */
+
+export interface InterfaceTraffic {
+  readonly name: string;
+  readonly receivedBytes: number;
+  readonly receivedPackets: number;
+  readonly sentBytes: number;
+  readonly sentPackets: number;
+}
+
+export const NETDEV_METRICS: readonly MetricDescriptor[] = [
+  { name: 'system_network_bytes_received_total', help: 'Bytes received on the interface since boot', type: 'counter', labelNames: ['interface'] },
+  { name: 'system_network_bytes_sent_total', help: 'Bytes sent on the interface since boot', type: 'counter', labelNames: ['interface'] },
+  { name: 'system_network_packets_received_total', help: 'Packets received on the interface since boot', type: 'counter', labelNames: ['interface'] },
+  { name: 'system_network_packets_sent_total', help: 'Packets sent on the interface since boot', type: 'counter', labelNames: ['interface'] },
+];
+
+/** Per-interface counters; the two header lines and any malformed line are skipped. */
+export function parseNetDev(text: string): InterfaceTraffic[] {
+  const interfaces: InterfaceTraffic[] = [];
+  for (const line of text.split('\n')) {
+    // Interface names cannot contain ':'; old kernels print no space after it.
+    const colon = line.indexOf(':');
+    if (colon === -1) continue;
+    const name = line.slice(0, colon).trim();
+    const counters = unsignedFields(line.slice(colon + 1).trim().split(/\s+/), 10);
+    if (!name || !counters) continue;
+    // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit: bytes packets …
+    interfaces.push({ name, receivedBytes: counters[0], receivedPackets: counters[1], sentBytes: counters[8], sentPackets: counters[9] });
+  }
+  return interfaces;
+}
+
+export function networkSamples(interfaces: readonly InterfaceTraffic[], excluded: ReadonlySet<string>): Sample[] {
+  return interfaces
+    .filter(({ name }) => !excluded.has(name))
+    .flatMap(({ name, receivedBytes, receivedPackets, sentBytes, sentPackets }) => {
+      const labels = { interface: name };
+      return [
+        { name: 'system_network_bytes_received_total', labels, value: receivedBytes },
+        { name: 'system_network_bytes_sent_total', labels, value: sentBytes },
+        { name: 'system_network_packets_received_total', labels, value: receivedPackets },
+        { name: 'system_network_packets_sent_total', labels, value: sentPackets },
+      ];
+    });
+}
+
+export class NetdevCollector implements HostCollector {
+  readonly metrics = NETDEV_METRICS;
+  private readonly excluded: ReadonlySet<string>;
+
+  constructor({ config }: CollectorContext) {
+    this.excluded = config.networkInterfacesExcluded;
+  }
+
+  async collect(files: ProcFiles): Promise<Sample[]> {
+    return networkSamples(parseNetDev(await files.read('net/dev')), this.excluded);
+  }
+}
