@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import type { Logger } from '../../src/logger';
+import type { NameSet } from '../../src/name-patterns';
 import type { Labels, MetricDescriptor, Sample } from '../source';
 import { quarterTimeoutMs, type CollectorContext, type HostCollector } from './collector';
 import type { ProcFiles } from './proc-files';
@@ -77,7 +78,7 @@ export function parseMountinfo(text: string): Mount[] {
  * One mount per real filesystem: excluded types dropped, and of the mounts that show the same
  * filesystem (bind mounts) the one of its whole tree (root `/`) with the shortest path is kept.
  */
-export function selectFilesystems(mounts: readonly Mount[], excludedFsTypes: ReadonlySet<string>): Mount[] {
+export function selectFilesystems(mounts: readonly Mount[], excludedFsTypes: NameSet): Mount[] {
   const rank = (mount: Mount): [number, number, string] => [mount.root === '/' ? 0 : 1, mount.path.length, mount.path];
   const precedes = (a: Mount, b: Mount): boolean => {
     const [ra, rb] = [rank(a), rank(b)];
@@ -119,7 +120,7 @@ export class FilesystemsCollector implements HostCollector {
   readonly metrics = FILESYSTEM_METRICS;
   /** Mount points whose statfs has not answered yet (a hung network filesystem): not asked again until it does. */
   private readonly pendingStatfs = new Set<string>();
-  private readonly excludedFsTypes: ReadonlySet<string>;
+  private readonly excludedFsTypes: NameSet;
   private readonly statfsDeadlineMs: number;
   private readonly logger: Logger;
 

@@ -1,3 +1,4 @@
+import type { NameSet } from '../../src/name-patterns';
 import type { MetricDescriptor, Sample } from '../source';
 import type { CollectorContext, HostCollector } from './collector';
 import { unsignedFields, type ProcFiles } from './proc-files';
@@ -35,7 +36,7 @@ export function parseNetDev(text: string): InterfaceTraffic[] {
   return interfaces;
 }
 
-export function networkSamples(interfaces: readonly InterfaceTraffic[], excluded: ReadonlySet<string>): Sample[] {
+export function networkSamples(interfaces: readonly InterfaceTraffic[], excluded: NameSet): Sample[] {
   return interfaces
     .filter(({ name }) => !excluded.has(name))
     .flatMap(({ name, receivedBytes, receivedPackets, sentBytes, sentPackets }) => {
@@ -51,7 +52,7 @@ export function networkSamples(interfaces: readonly InterfaceTraffic[], excluded
 
 export class NetdevCollector implements HostCollector {
   readonly metrics = NETDEV_METRICS;
-  private readonly excluded: ReadonlySet<string>;
+  private readonly excluded: NameSet;
 
   constructor({ config }: CollectorContext) {
     this.excluded = config.networkInterfacesExcluded;

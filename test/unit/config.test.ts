@@ -57,4 +57,22 @@ describe('loadConfig', () => {
     const error = errorOf({ REDIS_URL: 'http://user:hunter2@localhost:6379' });
     expect(error.message).not.toContain('hunter2');
   });
+
+  it('case 13: NETWORK_INTERFACES_EXCLUDED and DISK_FSTYPES_EXCLUDED take anchored * and ? patterns', () => {
+    const config = loadConfig({ NETWORK_INTERFACES_EXCLUDED: 'lo,tap?,vnet*', DISK_FSTYPES_EXCLUDED: 'tmpfs,fuse.*' });
+    const interfaces = ['lo', 'tap0', 'tap10', 'vnet12', 'xvnet1', 'eth0', 'lo0'];
+    expect(interfaces.filter((name) => config.networkInterfacesExcluded.has(name))).toEqual(['lo', 'tap0', 'vnet12']);
+    const fstypes = ['tmpfs', 'fuse.sshfs', 'fuse', 'fusexsshfs', 'ext4'];
+    expect(fstypes.filter((type) => config.diskFsTypesExcluded.has(type))).toEqual(['tmpfs', 'fuse.sshfs']);
+  });
+
+  it.each([
+    [{ NETWORK_INTERFACES_EXCLUDED: 'lo,eth[0-9]' }, 'NETWORK_INTERFACES_EXCLUDED', '"eth[0-9]"'],
+    [{ DISK_FSTYPES_EXCLUDED: 'tmpfs,{nfs,cifs}' }, 'DISK_FSTYPES_EXCLUDED', '"{nfs"'],
+  ])('case 13: a pattern using more than * and ? is rejected: %j', (env, variable, pattern) => {
+    const error = errorOf(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(pattern);
+    expect(error.message).toContain('only * and ? as wildcards');
+  });
 });

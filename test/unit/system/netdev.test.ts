@@ -1,3 +1,4 @@
+import { loadConfig } from '../../../src/config';
 import { networkSamples, parseNetDev } from '../../../streams/system/netdev';
 import { fixture, valueOf } from '../../support/system';
 
@@ -19,5 +20,10 @@ describe('parseNetDev and networkSamples', () => {
     const text = fixture('net-dev.txt') + '  eth1: 1 2 3\n  eth2: 1 2 3 4 5 6 7 8 9 x 0 0 0 0 0 0\n: 1 2 3 4 5 6 7 8 9 10\n';
     expect(parseNetDev(text).map((i) => i.name)).toEqual(['lo', 'eth0', 'docker0']);
     expect(parseNetDev('')).toEqual([]);
+  });
+
+  it('case 13: container interfaces (veth*, br-*, docker*, cali*) and lo are excluded by default', () => {
+    const samples = networkSamples(parseNetDev(fixture('net-dev-container.txt')), loadConfig({}).networkInterfacesExcluded);
+    expect(new Set(samples.map((s) => s.labels?.interface))).toEqual(new Set(['eth0', 'ens3']));
   });
 });
