@@ -31,6 +31,8 @@ export interface Config {
   readonly networkInterfacesExcluded: NamePatterns;
   /** Host collectors the `system` source runs (node_exporter's --no-collector.X turns one off). */
   readonly systemCollectors: ReadonlySet<SystemCollectorName>;
+  /** Where procfs is read (a host's /proc mounted into a container); without a usable one, systeminformation. */
+  readonly systemProcRoot: string;
   /** Who may read /metrics and /stream, judged after X-Forwarded-For resolution. */
   readonly metricsAllowlist: readonly Cidr[];
   /** Peers whose X-Forwarded-For is believed. */
@@ -70,7 +72,7 @@ const DEFAULT_DISK_FSTYPES_EXCLUDED =
 /** Container hosts create and remove these interfaces all day: each would leave a trail of series. */
 const DEFAULT_NETWORK_INTERFACES_EXCLUDED = 'lo,veth*,br-*,docker*,cali*';
 
-export const SYSTEM_COLLECTOR_NAMES = ['cpu', 'load', 'memory', 'filesystems', 'diskstats', 'netdev'] as const;
+export const SYSTEM_COLLECTOR_NAMES = ['cpu', 'load', 'memory', 'filesystems', 'diskstats', 'netdev', 'info'] as const;
 export type SystemCollectorName = (typeof SYSTEM_COLLECTOR_NAMES)[number];
 
 /** Reads and validates the environment. Throws ConfigError on the first bad value. */
@@ -158,6 +160,12 @@ export function loadConfig(env: Env): Config {
     return patterns;
   };
 
+  const absolutePath = (name: string, fallback: string): string => {
+    const raw = read(name) ?? fallback;
+    if (!raw.startsWith('/')) throw new ConfigError(name, 'an absolute path', raw);
+    return raw;
+  };
+
   const systemCollectors = list('SYSTEM_COLLECTORS', SYSTEM_COLLECTOR_NAMES.join(','));
   const unknownCollector = systemCollectors.find((name) => !(SYSTEM_COLLECTOR_NAMES as readonly string[]).includes(name));
   if (unknownCollector !== undefined) {
@@ -199,6 +207,7 @@ export function loadConfig(env: Env): Config {
     diskFsTypesExcluded: namePatterns('DISK_FSTYPES_EXCLUDED', DEFAULT_DISK_FSTYPES_EXCLUDED),
     networkInterfacesExcluded: namePatterns('NETWORK_INTERFACES_EXCLUDED', DEFAULT_NETWORK_INTERFACES_EXCLUDED),
     systemCollectors: new Set(systemCollectors as SystemCollectorName[]),
+    systemProcRoot: absolutePath('SYSTEM_PROC_ROOT', '/proc'),
     metricsAllowlist: cidrs('METRICS_ALLOWLIST', DEFAULT_METRICS_ALLOWLIST),
     trustedProxies: cidrs('TRUSTED_PROXIES', ''),
     metricsToken,

@@ -1,9 +1,13 @@
+import os from 'node:os';
 import type { Clock } from '../../src/clock';
 import type { MetricDescriptor, Sample } from '../source';
-import { quarterTimeoutMs, type CollectorContext, type HostCollector } from './collector';
-import { ProcFormatError, unsignedFields, type ProcFiles } from './proc-files';
+import { quarterTimeoutMs, type CollectorContext, type HostAccess, type HostCollector } from './collector';
+import { ProcFormatError, unsignedFields } from './proc-files';
 
-/** Collector `cpu`: system_cpu_usage_percent, system_cpu_seconds_total, system_cpu_cores, from /proc/stat. */
+/**
+ * Collector `cpu`: system_cpu_usage_percent, system_cpu_seconds_total, system_cpu_cores, from
+ * /proc/stat (portable: node:os cpus()).
+ */
 
 const PROC_STAT = '/proc/stat';
 
@@ -31,7 +35,12 @@ export interface ProcStat {
   readonly total: CpuTimes;
   /** Logical CPUs online: the `cpuN` lines, as os.cpus() counts them. */
   readonly cores: number;
+  /** The modes the reading has (the others read 0); all of CPU_MODES when absent. */
+  readonly modes?: readonly CpuMode[];
 }
+
+/** The modes node:os counts (libuv: no iowait, softirq or steal). */
+const OS_CPU_MODES = ['user', 'nice', 'system', 'idle', 'irq'] as const;
 
 export const CPU_METRICS: readonly MetricDescriptor[] = [
   { name: 'system_cpu_usage_percent', help: 'Whole-host CPU busy percentage (0-100) since the previous collection', type: 'gauge' },
@@ -80,8 +89,19 @@ export function cpuBusyPercent(previous: CpuTimes, current: CpuTimes): number | 
   return elapsed === 0 ? undefined : (busy / elapsed) * 100;
 }
 
+/**
+ * The same reading from node:os, whose times are milliseconds per CPU (systeminformation's
+ * currentLoad reads them too, on every platform). Throws when the platform gives no CPUs.
+ */
+export function osCpuStat(cpus: readonly os.CpuInfo[]): ProcStat {
+  if (cpus.length === 0) throw new Error('node:os lists no CPUs');
+  const ticks = (mode: keyof os.CpuInfo['times']) => cpus.reduce((sum, cpu) => sum + cpu.times[mode], 0) / (1000 / USER_HZ);
+  const total = { user: ticks('user'), nice: ticks('nice'), system: ticks('sys'), idle: ticks('idle'), irq: ticks('irq'), iowait: 0, softirq: 0, steal: 0 };
+  return { total, cores: cpus.length, modes: OS_CPU_MODES };
+}
+
 export function cpuSamples(stat: ProcStat, busyPercent: number | undefined): Sample[] {
-  const samples: Sample[] = CPU_MODES.map((mode) => ({ name: 'system_cpu_seconds_total', labels: { mode }, value: stat.total[mode] / USER_HZ }));
+  const samples: Sample[] = (stat.modes ?? CPU_MODES).map((mode) => ({ name: 'system_cpu_seconds_total', labels: { mode }, value: stat.total[mode] / USER_HZ }));
   samples.push({ name: 'system_cpu_cores', value: stat.cores });
   // Without an interval to measure over, the gauge is left out rather than guessed.
   if (busyPercent !== undefined) samples.push({ name: 'system_cpu_usage_percent', value: busyPercent });
@@ -105,21 +125,22 @@ export class CpuCollector implements HostCollector {
   }
 
   /** Takes the CPU baseline: one small synchronous read, once. */
-  start(files: ProcFiles): void {
+  start(host: HostAccess): void {
     try {
-      this.previous = { times: parseProcStat(files.readNow('stat')).total, atMs: this.clock.monotonicMs() };
+      const stat = host.kind === 'proc' ? parseProcStat(host.files.readNow('stat')) : osCpuStat(os.cpus());
+      this.previous = { times: stat.total, atMs: this.clock.monotonicMs() };
     } catch {
       // No /proc/stat: the first collection reads it again and reports the error.
     }
   }
 
-  async readyAtMs(files: ProcFiles): Promise<number> {
-    this.previous ??= { times: parseProcStat(await files.read('stat')).total, atMs: this.clock.monotonicMs() };
+  async readyAtMs(host: HostAccess): Promise<number> {
+    this.previous ??= { times: (await this.read(host)).total, atMs: this.clock.monotonicMs() };
     return this.previous.atMs + this.baselineMs;
   }
 
-  async collect(files: ProcFiles): Promise<Sample[]> {
-    const stat = parseProcStat(await files.read('stat'));
+  async collect(host: HostAccess): Promise<Sample[]> {
+    const stat = await this.read(host);
     const busyPercent = this.previous ? cpuBusyPercent(this.previous.times, stat.total) : undefined;
     this.previous = { times: stat.total, atMs: this.clock.monotonicMs() };
     return cpuSamples(stat, busyPercent);
@@ -127,5 +148,9 @@ export class CpuCollector implements HostCollector {
 
   stop(): void {
     this.previous = undefined;
+  }
+
+  private async read(host: HostAccess): Promise<ProcStat> {
+    return host.kind === 'proc' ? parseProcStat(await host.files.read('stat')) : osCpuStat(os.cpus());
   }
 }

@@ -1,6 +1,6 @@
 import type { MetricDescriptor, Sample } from '../source';
-import type { HostCollector } from './collector';
-import { unsignedFields, type ProcFiles } from './proc-files';
+import type { HostAccess, HostCollector } from './collector';
+import { unsignedFields } from './proc-files';
 
 /** Collector `diskstats`: system_disk_io_*_bytes_total per block device, from /proc/diskstats. */
 
@@ -51,7 +51,8 @@ export function diskIoSamples(devices: readonly BlockDeviceIo[]): Sample[] {
 export class DiskstatsCollector implements HostCollector {
   readonly metrics = DISKSTATS_METRICS;
 
-  async collect(files: ProcFiles): Promise<Sample[]> {
-    return diskIoSamples(parseDiskstats(await files.read('diskstats')));
+  /** Portable: none. systeminformation counts disk I/O for all devices together only (fsStats, disksIO). */
+  async collect(host: HostAccess): Promise<Sample[]> {
+    return host.kind === 'proc' ? diskIoSamples(parseDiskstats(await host.files.read('diskstats'))) : [];
   }
 }

@@ -2,10 +2,14 @@ import { statfs } from 'node:fs/promises';
 import type { Logger } from '../../src/logger';
 import type { NameSet } from '../../src/name-patterns';
 import type { Labels, MetricDescriptor, Sample } from '../source';
-import { quarterTimeoutMs, type CollectorContext, type HostCollector } from './collector';
-import type { ProcFiles } from './proc-files';
+import { quarterTimeoutMs, type CollectorContext, type HostAccess, type HostCollector, type Systeminformation } from './collector';
 
-/** Collector `filesystems`: system_disk_{total,used,free}_bytes and usage percent per filesystem, from mountinfo and statfs(2). */
+type FsSizeEntry = Awaited<ReturnType<Systeminformation['fsSize']>>[number];
+
+/**
+ * Collector `filesystems`: system_disk_{total,used,free}_bytes and usage percent per filesystem,
+ * from mountinfo and statfs(2) (portable: systeminformation's fsSize(), which runs df).
+ */
 
 /** mountinfo rather than /proc/mounts: it gives each mount's device number, which finds bind mounts. */
 const MOUNTINFO = 'self/mountinfo';
@@ -100,13 +104,17 @@ export function selectFilesystems(mounts: readonly Mount[], excludedFsTypes: Nam
  */
 export function diskUsage({ bsize, blocks, bfree, bavail }: FilesystemBlocks): DiskUsage | undefined {
   if (blocks <= 0 || bsize <= 0) return undefined;
-  const usedBytes = (blocks - bfree) * bsize;
-  const freeBytes = bavail * bsize;
-  const usable = usedBytes + freeBytes;
-  return { totalBytes: blocks * bsize, usedBytes, freeBytes, usagePercent: usable > 0 ? (usedBytes / usable) * 100 : 0 };
+  return dfUsage(blocks * bsize, (blocks - bfree) * bsize, bavail * bsize);
 }
 
-export function filesystemSamples(mount: Mount, usage: DiskUsage): Sample[] {
+/** The same from the byte counts `df` prints (size, used, available), as systeminformation's fsSize() gives them. */
+export function dfUsage(totalBytes: number, usedBytes: number, freeBytes: number): DiskUsage | undefined {
+  if (!(totalBytes > 0)) return undefined;
+  const usable = usedBytes + freeBytes;
+  return { totalBytes, usedBytes, freeBytes, usagePercent: usable > 0 ? (usedBytes / usable) * 100 : 0 };
+}
+
+export function filesystemSamples(mount: Pick<Mount, 'path' | 'device' | 'fstype'>, usage: DiskUsage): Sample[] {
   const labels: Labels = { path: mount.path, device: mount.device, fstype: mount.fstype };
   return [
     { name: 'system_disk_total_bytes', labels, value: usage.totalBytes },
@@ -130,14 +138,23 @@ export class FilesystemsCollector implements HostCollector {
     this.logger = logger;
   }
 
-  async collect(files: ProcFiles): Promise<Sample[]> {
-    const mounts = selectFilesystems(parseMountinfo(await files.read(MOUNTINFO)), this.excludedFsTypes);
+  async collect(host: HostAccess): Promise<Sample[]> {
+    if (host.kind === 'portable') return this.portableSamples(await (await host.systeminformation()).fsSize());
+    const mounts = selectFilesystems(parseMountinfo(await host.files.read(MOUNTINFO)), this.excludedFsTypes);
     const perMount = await Promise.all(mounts.map(async (mount) => {
       const blocks = await this.statfsWithin(mount.path);
       const usage = blocks && diskUsage(blocks);
       return usage ? filesystemSamples(mount, usage) : [];
     }));
     return perMount.flat();
+  }
+
+  /** systeminformation lists each mounted filesystem once, with df's sizes. */
+  private portableSamples(filesystems: readonly FsSizeEntry[]): Sample[] {
+    return filesystems.flatMap(({ fs, type, mount, size, used, available }) => {
+      const usage = this.excludedFsTypes.has(type) ? undefined : dfUsage(size, used, available);
+      return usage ? filesystemSamples({ path: mount, device: fs, fstype: type }, usage) : [];
+    });
   }
 
   /**

@@ -1,8 +1,12 @@
+import os from 'node:os';
 import type { MetricDescriptor, Sample } from '../source';
-import type { HostCollector } from './collector';
-import { ProcFormatError, type ProcFiles } from './proc-files';
+import type { HostAccess, HostCollector } from './collector';
+import { ProcFormatError } from './proc-files';
 
-/** Collector `load`: system_load_average{period}, from /proc/loadavg. */
+/**
+ * Collector `load`: system_load_average{period}, from /proc/loadavg (portable: node:os loadavg(),
+ * which is what systeminformation's currentLoad reads too).
+ */
 
 const PROC_LOADAVG = '/proc/loadavg';
 
@@ -33,7 +37,11 @@ export function loadSamples(load: LoadAverage): Sample[] {
 export class LoadCollector implements HostCollector {
   readonly metrics = LOAD_METRICS;
 
-  async collect(files: ProcFiles): Promise<Sample[]> {
-    return loadSamples(parseLoadavg(await files.read('loadavg')));
+  async collect(host: HostAccess): Promise<Sample[]> {
+    if (host.kind === 'proc') return loadSamples(parseLoadavg(await host.files.read('loadavg')));
+    // Windows has no load average: node:os answers zeros, which would be a lie.
+    if (process.platform === 'win32') return [];
+    const [oneMinute, fiveMinutes, fifteenMinutes] = os.loadavg();
+    return loadSamples({ '1m': oneMinute, '5m': fiveMinutes, '15m': fifteenMinutes });
   }
 }

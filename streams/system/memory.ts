@@ -1,8 +1,8 @@
 import type { MetricDescriptor, Sample } from '../source';
-import type { HostCollector } from './collector';
-import { ProcFormatError, type ProcFiles } from './proc-files';
+import type { HostAccess, HostCollector } from './collector';
+import { ProcFormatError } from './proc-files';
 
-/** Collector `memory`: system_memory_*, from /proc/meminfo. */
+/** Collector `memory`: system_memory_*, from /proc/meminfo (portable: systeminformation's mem()). */
 
 const PROC_MEMINFO = '/proc/meminfo';
 
@@ -51,7 +51,11 @@ export function memorySamples({ totalBytes, availableBytes }: MemoryInfo): Sampl
 export class MemoryCollector implements HostCollector {
   readonly metrics = MEMORY_METRICS;
 
-  async collect(files: ProcFiles): Promise<Sample[]> {
-    return memorySamples(parseMeminfo(await files.read('meminfo')));
+  async collect(host: HostAccess): Promise<Sample[]> {
+    if (host.kind === 'proc') return memorySamples(parseMeminfo(await host.files.read('meminfo')));
+    // systeminformation's `available` is MemAvailable on Linux and its nearest equivalent elsewhere.
+    const { total, available } = await (await host.systeminformation()).mem();
+    if (!(total > 0)) throw new Error('systeminformation: no memory total');
+    return memorySamples({ totalBytes: total, availableBytes: available });
   }
 }

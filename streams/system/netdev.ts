@@ -1,16 +1,17 @@
 import type { NameSet } from '../../src/name-patterns';
 import type { MetricDescriptor, Sample } from '../source';
-import type { CollectorContext, HostCollector } from './collector';
-import { unsignedFields, type ProcFiles } from './proc-files';
+import type { CollectorContext, HostAccess, HostCollector } from './collector';
+import { unsignedFields } from './proc-files';
 
-/** Collector `netdev`: system_network_* per interface, from /proc/net/dev. */
+/** Collector `netdev`: system_network_* per interface, from /proc/net/dev (portable: systeminformation's networkStats(), bytes only). */
 
 export interface InterfaceTraffic {
   readonly name: string;
   readonly receivedBytes: number;
-  readonly receivedPackets: number;
   readonly sentBytes: number;
-  readonly sentPackets: number;
+  /** Absent where the platform does not count packets. */
+  readonly receivedPackets?: number;
+  readonly sentPackets?: number;
 }
 
 export const NETDEV_METRICS: readonly MetricDescriptor[] = [
@@ -41,12 +42,13 @@ export function networkSamples(interfaces: readonly InterfaceTraffic[], excluded
     .filter(({ name }) => !excluded.has(name))
     .flatMap(({ name, receivedBytes, receivedPackets, sentBytes, sentPackets }) => {
       const labels = { interface: name };
-      return [
+      const samples: Sample[] = [
         { name: 'system_network_bytes_received_total', labels, value: receivedBytes },
         { name: 'system_network_bytes_sent_total', labels, value: sentBytes },
-        { name: 'system_network_packets_received_total', labels, value: receivedPackets },
-        { name: 'system_network_packets_sent_total', labels, value: sentPackets },
       ];
+      if (receivedPackets !== undefined) samples.push({ name: 'system_network_packets_received_total', labels, value: receivedPackets });
+      if (sentPackets !== undefined) samples.push({ name: 'system_network_packets_sent_total', labels, value: sentPackets });
+      return samples;
     });
 }
 
@@ -58,7 +60,10 @@ export class NetdevCollector implements HostCollector {
     this.excluded = config.networkInterfacesExcluded;
   }
 
-  async collect(files: ProcFiles): Promise<Sample[]> {
-    return networkSamples(parseNetDev(await files.read('net/dev')), this.excluded);
+  async collect(host: HostAccess): Promise<Sample[]> {
+    if (host.kind === 'proc') return networkSamples(parseNetDev(await host.files.read('net/dev')), this.excluded);
+    // systeminformation counts bytes, not packets: the packet series are absent.
+    const stats = await (await host.systeminformation()).networkStats('*');
+    return networkSamples(stats.map((stat) => ({ name: stat.iface, receivedBytes: stat.rx_bytes, sentBytes: stat.tx_bytes })), this.excluded);
   }
 }

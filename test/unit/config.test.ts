@@ -46,6 +46,7 @@ describe('loadConfig', () => {
     [{ MQTT_URL: 'localhost:1883' }, 'MQTT_URL', 'mqtt://'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'debug, info, warn, error, silent'],
     [{ MQTT_TELEMETRY_TOPIC: 'a/#/b' }, 'MQTT_TELEMETRY_TOPIC', 'topic filter'],
+    [{ SYSTEM_PROC_ROOT: 'host/proc' }, 'SYSTEM_PROC_ROOT', 'an absolute path'],
   ])('rejects %j naming %s', (env, variable, expected) => {
     const error = errorOf(env);
     expect(error.variable).toBe(variable);

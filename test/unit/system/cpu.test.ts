@@ -1,4 +1,4 @@
-import { cpuBusyPercent, cpuSamples, parseProcStat, type CpuTimes } from '../../../streams/system/cpu';
+import { cpuBusyPercent, cpuSamples, osCpuStat, parseProcStat, type CpuTimes } from '../../../streams/system/cpu';
 import { ProcFormatError } from '../../../streams/system/proc-files';
 import { fixture, valueOf } from '../../support/system';
 
@@ -74,5 +74,28 @@ describe('cpuBusyPercent (two /proc/stat readings)', () => {
   it('feeds system_cpu_usage_percent when measurable', () => {
     const stat = parseProcStat(fixture('stat.txt'));
     expect(valueOf(cpuSamples(stat, 42.5), 'system_cpu_usage_percent')).toBe(42.5);
+  });
+});
+
+describe('osCpuStat (node:os, where there is no /proc)', () => {
+  const cpu = (user: number, nice: number, sys: number, idle: number, irq: number) => ({ model: 'x', speed: 1, times: { user, nice, sys, idle, irq } });
+
+  it('sums the CPUs in USER_HZ ticks and exposes only the modes node:os counts', () => {
+    const stat = osCpuStat([cpu(1000, 20, 300, 5000, 10), cpu(3000, 0, 700, 4000, 30)]);
+    expect(stat.cores).toBe(2);
+    const samples = cpuSamples(stat, undefined);
+    expect(samples.filter((s) => s.name === 'system_cpu_seconds_total').map((s) => s.labels?.mode)).toEqual(['user', 'nice', 'system', 'idle', 'irq']);
+    expect(valueOf(samples, 'system_cpu_seconds_total', { mode: 'user' })).toBe(4);
+    expect(valueOf(samples, 'system_cpu_seconds_total', { mode: 'system' })).toBe(1);
+  });
+
+  it('measures a busy percentage between two readings', () => {
+    const before = osCpuStat([cpu(1000, 0, 0, 1000, 0)]).total;
+    const after = osCpuStat([cpu(1300, 0, 100, 1600, 0)]).total;
+    expect(cpuBusyPercent(before, after)).toBeCloseTo(40);
+  });
+
+  it('throws when the platform lists no CPUs', () => {
+    expect(() => osCpuStat([])).toThrow(/no CPUs/);
   });
 });

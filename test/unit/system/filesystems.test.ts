@@ -1,4 +1,4 @@
-import { diskUsage, parseMountinfo, selectFilesystems } from '../../../streams/system/filesystems';
+import { dfUsage, diskUsage, parseMountinfo, selectFilesystems } from '../../../streams/system/filesystems';
 import { fixture } from '../../support/system';
 
 describe('parseMountinfo and selectFilesystems', () => {
@@ -37,5 +37,12 @@ describe('diskUsage', () => {
   it('reads 100 % for a disk full to its reserve and skips filesystems without blocks', () => {
     expect(diskUsage({ bsize: 4096, blocks: 1000, bfree: 50, bavail: 0 })?.usagePercent).toBe(100);
     expect(diskUsage({ bsize: 4096, blocks: 0, bfree: 0, bavail: 0 })).toBeUndefined();
+  });
+});
+
+describe('dfUsage (systeminformation fsSize sizes)', () => {
+  it('matches diskUsage for the same filesystem', () => {
+    expect(dfUsage(1000 * 4096, 700 * 4096, 250 * 4096)).toEqual(diskUsage({ bsize: 4096, blocks: 1000, bfree: 300, bavail: 250 }));
+    expect(dfUsage(0, 0, 0)).toBeUndefined();
   });
 });

@@ -27,3 +27,10 @@ describe('parseNetDev and networkSamples', () => {
     expect(new Set(samples.map((s) => s.labels?.interface))).toEqual(new Set(['eth0', 'ens3']));
   });
 });
+
+describe('networkSamples without packet counts (systeminformation)', () => {
+  it('leaves the packet series out instead of inventing them', () => {
+    const samples = networkSamples([{ name: 'en0', receivedBytes: 10, sentBytes: 20 }], new Set());
+    expect(samples.map((s) => s.name)).toEqual(['system_network_bytes_received_total', 'system_network_bytes_sent_total']);
+  });
+});
