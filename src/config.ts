@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Cidr, parseCidr } from './http/cidr';
 import { LOG_LEVELS, type LogLevel } from './logger';
+import { NamePatterns } from './name-patterns';
 import { SOURCE_NAMES, type SourceName } from '../streams/sources';
 
 
@@ -25,10 +26,14 @@ export interface Config {
   readonly mqttTelemetryTopic: string;
   /** The broker's $SYS publish period assumed until one is observed (Mosquitto's sys_interval). */
   readonly mqttSysIntervalSeconds: number;
-  /** Filesystem types left out of the disk metrics. */
-  readonly diskFsTypesExcluded: ReadonlySet<string>;
-  /** Network interfaces left out of the network metrics. */
-  readonly networkInterfacesExcluded: ReadonlySet<string>;
+  /** Filesystem types left out of the disk metrics (`*` and `?` patterns). */
+  readonly diskFsTypesExcluded: NamePatterns;
+  /** Network interfaces left out of the network metrics (`*` and `?` patterns). */
+  readonly networkInterfacesExcluded: NamePatterns;
+  /** Host collectors the `system` source runs (node_exporter's --no-collector.X turns one off). */
+  readonly systemCollectors: ReadonlySet<SystemCollectorName>;
+  /** Where procfs is read (a host's /proc mounted into a container); without a usable one, systeminformation. */
+  readonly systemProcRoot: string;
   /** Who may read /metrics and /stream, judged after X-Forwarded-For resolution. */
   readonly metricsAllowlist: readonly Cidr[];
   /** Peers whose X-Forwarded-For is believed. */
@@ -67,6 +72,12 @@ const DEFAULT_METRICS_ALLOWLIST = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,
 const DEFAULT_DISK_FSTYPES_EXCLUDED =
   'tmpfs,devtmpfs,overlay,squashfs,proc,sysfs,cgroup,cgroup2,devpts,mqueue,autofs,' +
   'debugfs,tracefs,securityfs,pstore,bpf,configfs,fusectl,hugetlbfs,ramfs,nsfs,binfmt_misc,rpc_pipefs,efivarfs,fuse.lxcfs';
+
+/** Container hosts create and remove these interfaces all day: each would leave a trail of series. */
+const DEFAULT_NETWORK_INTERFACES_EXCLUDED = 'lo,veth*,br-*,docker*,cali*';
+
+export const SYSTEM_COLLECTOR_NAMES = ['cpu', 'load', 'memory', 'filesystems', 'diskstats', 'netdev', 'info'] as const;
+export type SystemCollectorName = (typeof SYSTEM_COLLECTOR_NAMES)[number];
 
 /** Reads and validates the environment. Throws ConfigError on the first bad value. */
 export function loadConfig(env: Env): Config {
@@ -145,6 +156,26 @@ export function loadConfig(env: Env): Config {
     }
   }
 
+  const namePatterns = (name: string, fallback: string): NamePatterns => {
+    const patterns = NamePatterns.parse(list(name, fallback));
+    if ('invalid' in patterns) {
+      throw new ConfigError(name, `comma-separated names or patterns with only * and ? as wildcards (${JSON.stringify(patterns.invalid)} uses others)`, read(name) ?? '');
+    }
+    return patterns;
+  };
+
+  const absolutePath = (name: string, fallback: string): string => {
+    const raw = read(name) ?? fallback;
+    if (!raw.startsWith('/')) throw new ConfigError(name, 'an absolute path', raw);
+    return raw;
+  };
+
+  const systemCollectors = list('SYSTEM_COLLECTORS', SYSTEM_COLLECTOR_NAMES.join(','));
+  const unknownCollector = systemCollectors.find((name) => !(SYSTEM_COLLECTOR_NAMES as readonly string[]).includes(name));
+  if (unknownCollector !== undefined) {
+    throw new ConfigError('SYSTEM_COLLECTORS', `a comma-separated list of ${SYSTEM_COLLECTOR_NAMES.join(', ')} (${JSON.stringify(unknownCollector)} is none of them)`, read('SYSTEM_COLLECTORS') ?? '');
+  }
+
   const logLevel = read('LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', LOG_LEVELS.join(', '), logLevel);
@@ -184,8 +215,10 @@ export function loadConfig(env: Env): Config {
     deviceOnlineWindowSeconds: integer('DEVICE_ONLINE_WINDOW_SECONDS', 300, 1, 31 * 24 * 3600),
     mqttTelemetryTopic,
     mqttSysIntervalSeconds: seconds('MQTT_SYS_INTERVAL_SECONDS', 10, 3600),
-    diskFsTypesExcluded: new Set(list('DISK_FSTYPES_EXCLUDED', DEFAULT_DISK_FSTYPES_EXCLUDED)),
-    networkInterfacesExcluded: new Set(list('NETWORK_INTERFACES_EXCLUDED', 'lo')),
+    diskFsTypesExcluded: namePatterns('DISK_FSTYPES_EXCLUDED', DEFAULT_DISK_FSTYPES_EXCLUDED),
+    networkInterfacesExcluded: namePatterns('NETWORK_INTERFACES_EXCLUDED', DEFAULT_NETWORK_INTERFACES_EXCLUDED),
+    systemCollectors: new Set(systemCollectors as SystemCollectorName[]),
+    systemProcRoot: absolutePath('SYSTEM_PROC_ROOT', '/proc'),
     metricsAllowlist: cidrs('METRICS_ALLOWLIST', DEFAULT_METRICS_ALLOWLIST),
     trustedProxies: cidrs('TRUSTED_PROXIES', ''),
     metricsToken,

@@ -1,5 +1,6 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
+import { loadConfig } from '../../src/config';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { eventually, startService, type RunningService } from '../support/service';
 
@@ -81,12 +82,13 @@ describe('system source against this host', () => {
     expect(new Set(paths).size).toBe(paths.length);
   });
 
-  it('reports network counters for every interface but lo', () => {
+  it('reports network counters for every interface but lo and the container ones (case 13 defaults)', () => {
+    const excluded = loadConfig({}).networkInterfacesExcluded;
     const interfaces = readFileSync('/proc/net/dev', 'utf8')
       .split('\n')
       .flatMap((line) => (line.includes(':') ? [line.slice(0, line.indexOf(':')).trim()] : []));
     const reported = labelValues(firstScrape.samples, 'system_network_bytes_received_total', 'interface');
-    expect(reported.sort()).toEqual(interfaces.filter((name) => name !== 'lo').sort());
+    expect(reported.sort()).toEqual(interfaces.filter((name) => !excluded.has(name)).sort());
   });
 
   it('measures the CPU percentage again over the next interval', async () => {

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
     [{ MQTT_URL: 'localhost:1883' }, 'MQTT_URL', 'mqtt://'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'debug, info, warn, error, silent'],
     [{ MQTT_TELEMETRY_TOPIC: 'a/#/b' }, 'MQTT_TELEMETRY_TOPIC', 'topic filter'],
+    [{ SYSTEM_PROC_ROOT: 'host/proc' }, 'SYSTEM_PROC_ROOT', 'an absolute path'],
   ])('rejects %j naming %s', (env, variable, expected) => {
     const error = errorOf(env);
     expect(error.variable).toBe(variable);
@@ -64,5 +65,23 @@ describe('loadConfig', () => {
   it('never echoes a URL that may hold a password', () => {
     const error = errorOf({ REDIS_URL: 'http://user:hunter2@localhost:6379' });
     expect(error.message).not.toContain('hunter2');
+  });
+
+  it('case 13: NETWORK_INTERFACES_EXCLUDED and DISK_FSTYPES_EXCLUDED take anchored * and ? patterns', () => {
+    const config = loadConfig({ NETWORK_INTERFACES_EXCLUDED: 'lo,tap?,vnet*', DISK_FSTYPES_EXCLUDED: 'tmpfs,fuse.*' });
+    const interfaces = ['lo', 'tap0', 'tap10', 'vnet12', 'xvnet1', 'eth0', 'lo0'];
+    expect(interfaces.filter((name) => config.networkInterfacesExcluded.has(name))).toEqual(['lo', 'tap0', 'vnet12']);
+    const fstypes = ['tmpfs', 'fuse.sshfs', 'fuse', 'fusexsshfs', 'ext4'];
+    expect(fstypes.filter((type) => config.diskFsTypesExcluded.has(type))).toEqual(['tmpfs', 'fuse.sshfs']);
+  });
+
+  it.each([
+    [{ NETWORK_INTERFACES_EXCLUDED: 'lo,eth[0-9]' }, 'NETWORK_INTERFACES_EXCLUDED', '"eth[0-9]"'],
+    [{ DISK_FSTYPES_EXCLUDED: 'tmpfs,{nfs,cifs}' }, 'DISK_FSTYPES_EXCLUDED', '"{nfs"'],
+  ])('case 13: a pattern using more than * and ? is rejected: %j', (env, variable, pattern) => {
+    const error = errorOf(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(pattern);
+    expect(error.message).toContain('only * and ? as wildcards');
   });
 });
