@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createContainer } from '../container';
 import { ConfigError, loadConfig } from './config';
+import { errorText } from './error-text';
 import { createLogger } from './logger';
 import { MetricsService } from './service';
 
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     service.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        logger.error(`shutdown failed: ${(error as Error)?.message ?? String(error)}`);
+        logger.error(`shutdown failed: ${errorText(error)}`);
         process.exit(1);
       },
     );

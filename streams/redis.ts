@@ -6,6 +6,7 @@ import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
 import { redactUrl } from '../src/redact';
+import { ReportedOnce } from '../src/report-once';
 import type { MetricDescriptor, MetricSource, Sample } from './source';
 
 /** INFO reply by section (lower-case, `# Memory` → `memory`), then field → raw value. */
@@ -115,7 +116,8 @@ export class RedisSource implements MetricSource {
   private firstConnection: Promise<void> = Promise.resolve();
   /** Why the connection is not ready; cleared once it is. */
   private connectionError?: string;
-  private readonly reportedProblems = new Set<string>();
+  /** Keyed by the problem, which quotes the value the server sent: bounded. */
+  private readonly reportedProblems = new ReportedOnce();
   /** The URL with its password and query values masked; the engine scrubs them from anything else a driver says. */
   private readonly target: string;
 
@@ -180,8 +182,7 @@ export class RedisSource implements MetricSource {
   }
 
   private reportOnce(problem: string): void {
-    if (this.reportedProblems.has(problem)) return;
-    this.reportedProblems.add(problem);
+    if (!this.reportedProblems.firstTime(problem)) return;
     this.logger.warn(`source redis: ${problem} (reported once)`);
   }
 }

@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { HealthState } from '../health';
 import { errorText } from '../error-text';
 import type { Logger } from '../logger';
+import { ReportedOnce } from '../report-once';
 import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, readFamilies, serializeToBuffer } from '../metrics/exposition';
 import { BufferPool } from './buffer-pool';
 import { json, type Route } from './route-table';
@@ -12,10 +13,10 @@ const REUSED_BODIES = 4;
 
 /** GET /metrics: what the engine last collected plus the request metrics; never waits on a source. */
 export function metricsRoute(registry: Registry, logger: Logger): Route {
-  const reported = new Set<string>();
+  // Keyed by metric name: an application registering metrics as it goes could have any number.
+  const reported = new ReportedOnce();
   const onError = (name: string, error: unknown) => {
-    if (reported.has(name)) return;
-    reported.add(name);
+    if (!reported.firstTime(name)) return;
     logger.error(`metric ${name} failed to collect and is left out of /metrics: ${errorText(error)}`);
   };
   const bodies = new BufferPool(REUSED_BODIES);

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import * as uws from 'uWebSockets.js';
 import { TYPES } from '../../container/identifiers';
 import type { Config } from '../config';
+import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { type HttpRequestMetrics, methodLabel, type RouteRecorder, UNMATCHED_ENDPOINT } from '../metrics/http-request-metrics';
 import type { StreamTransport } from '../stream/stream-publisher';
@@ -245,13 +246,15 @@ export class UwsServer implements StreamTransport {
     try {
       callback();
     } catch (error) {
-      this.logger.error(`${what} failed: ${(error as Error)?.message ?? String(error)}`);
+      this.logger.error(`${what} failed: ${errorText(error)}`);
     }
   }
 
   /**
-   * Runs a handler and answers; no exception leaves this method into uWS. A WebSocket upgrade
-   * (status 101) is carried out by `upgrade`, which only WebSocket routes pass.
+   * Runs a handler and answers. No exception leaves this method into uWS, and none is lost: a
+   * handler that throws, rejects or gives something that is not a reply is answered 500 and
+   * logged once. A WebSocket upgrade (status 101) is carried out by `upgrade`, which only
+   * WebSocket routes pass.
    */
   private serve(
     res: uws.HttpResponse,
@@ -274,41 +277,41 @@ export class UwsServer implements StreamTransport {
         this.releaseBody(state);
       });
     };
-    const answer = (outcome: HttpReply | WebSocketUpgrade): void => {
-      if (!isUpgrade(outcome)) state.release = outcome.released;
+    const failed = (why: string): HttpReply => {
+      this.logger.error(`handler for ${recorder.endpoint} ${why}`);
+      return INTERNAL_ERROR;
+    };
+    const answer = (outcome: unknown): void => {
+      // The handler's body goes back to it whatever becomes of the reply.
+      state.release = releaseHookOf(outcome);
       if (state.aborted) return this.releaseBody(state);
-      const reply = isUpgrade(outcome) && !upgrade ? INTERNAL_ERROR : outcome;
+      const problem = replyProblem(outcome, upgrade !== undefined);
+      const reply = problem === undefined ? (outcome as HttpReply | WebSocketUpgrade) : failed(problem);
       try {
         if (isUpgrade(reply)) upgrade?.(reply);
         else if (this.write(res, state, reply)) this.releaseBody(state);
         else watchAbort();
       } catch (error) {
-        this.logger.error(`writing a ${reply.status} reply failed: ${(error as Error).message}`);
+        this.logger.error(`writing a ${reply.status} reply for ${recorder.endpoint} failed: ${errorText(error)}`);
+        // A half-written reply cannot be finished, and uWS aborts the process if it is left open.
+        res.close();
         this.releaseBody(state);
       }
       state.answered = true;
       recorder.end(method, reply.status, (performance.now() - startedMs) / 1000);
     };
+    // uWS invalidates an aborted response: it cannot even be corked any more.
+    const answerLater = (outcome: unknown) => (state.aborted ? answer(outcome) : res.cork(() => answer(outcome)));
 
-    let reply: HttpReply | WebSocketUpgrade | Promise<HttpReply>;
+    let outcome: unknown;
     try {
-      reply = handler();
+      outcome = handler();
     } catch (error) {
-      this.logger.error(`handler for ${recorder.endpoint} threw: ${(error as Error).message}`);
-      reply = INTERNAL_ERROR;
+      outcome = failed(`threw: ${errorText(error)}`);
     }
-    if (!(reply instanceof Promise)) {
-      answer(reply); // Still inside the request callback: uWS has corked the socket already.
-      return;
-    }
+    if (!(outcome instanceof Promise)) return answer(outcome); // Still inside the request callback: uWS has corked the socket already.
     watchAbort(); // before the first await
-    reply.then(
-      (value) => res.cork(() => answer(value)),
-      (error: unknown) => {
-        this.logger.error(`handler for ${recorder.endpoint} failed: ${(error as Error)?.message ?? String(error)}`);
-        res.cork(() => answer(INTERNAL_ERROR));
-      },
-    ).catch(() => undefined);
+    void outcome.then(answerLater, (error: unknown) => answerLater(failed(`failed: ${errorText(error)}`)));
   }
 
   /** Tells the body's owner, once, that uWS holds no more of it. */
@@ -358,6 +361,25 @@ function encode(text: string): Buffer {
   const buffer = Buffer.allocUnsafe(Buffer.byteLength(text));
   buffer.write(text);
   return buffer;
+}
+
+/** Why a handler's outcome cannot be written as a reply, or undefined when it can. */
+function replyProblem(outcome: unknown, upgrades: boolean): string | undefined {
+  if (typeof outcome !== 'object' || outcome === null) return `returned ${String(outcome)}, not a reply`;
+  if (isUpgrade(outcome as HttpReply)) return upgrades ? undefined : 'accepted a WebSocket upgrade on a plain HTTP route';
+  const { status, headers, body } = outcome as HttpReply;
+  if (!Number.isInteger(status) || status < 100 || status > 599) return `returned status ${String(status)}, not an HTTP status`;
+  for (const name in headers) {
+    if (typeof headers[name] !== 'string') return `returned header ${name} as a ${typeof headers[name]}, not a string`;
+  }
+  if (typeof body !== 'string' && !(body instanceof Uint8Array)) return `returned a body of type ${typeof body}, not a string or a Buffer`;
+  return undefined;
+}
+
+/** The `released` hook of a handler's outcome, even of one that is not a valid reply. */
+function releaseHookOf(outcome: unknown): (() => void) | undefined {
+  const hook = typeof outcome === 'object' && outcome !== null ? (outcome as Partial<HttpReply>).released : undefined;
+  return typeof hook === 'function' ? hook : undefined;
 }
 
 /** Copies what a handler reads out of uWS's request, which is only valid during its callback. */

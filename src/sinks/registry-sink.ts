@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { TYPES } from '../../container/identifiers';
 import type { Logger } from '../logger';
 import { SnapshotFamily } from '../metrics/snapshot-family';
+import { ReportedOnce } from '../report-once';
 import type { ExposedValue } from '../metrics/exposed-metric';
 import type { CollectionSink } from '../../streams/engine';
 import type { CollectionResult, MetricDescriptor, MetricSource, Sample } from '../../streams/source';
@@ -21,7 +22,8 @@ interface OwnedFamily {
 @injectable()
 export class RegistrySink implements CollectionSink {
   private readonly families = new Map<string, Map<string, OwnedFamily>>();
-  private readonly reportedRejects = new Set<string>();
+  /** Keyed by the problem, which can carry the sample's value: bounded. */
+  private readonly reportedRejects = new ReportedOnce();
   private readonly up: Gauge<'source'>;
   private readonly duration: Gauge<'source'>;
   private readonly errors: Counter<'source'>;
@@ -93,8 +95,7 @@ export class RegistrySink implements CollectionSink {
 
   private reportRejectOnce(source: string, name: string, problem: string): void {
     const key = `${source}\0${name}\0${problem}`;
-    if (this.reportedRejects.has(key)) return;
-    this.reportedRejects.add(key);
+    if (!this.reportedRejects.firstTime(key)) return;
     this.logger.warn(`source ${source}: sample ${JSON.stringify(name)} ${problem}; dropped (reported once)`);
   }
 }

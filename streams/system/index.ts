@@ -15,6 +15,7 @@ import { LoadCollector } from './load';
 import { MemoryCollector } from './memory';
 import { NetdevCollector } from './netdev';
 import { ProcFiles } from './proc-files';
+import { errorText } from '../../src/error-text';
 
 /*
  * On Linux, host metrics are read straight from procfs and statfs(2): a few small async file
@@ -92,7 +93,7 @@ export class SystemSource implements MetricSource {
       parseProcStat(this.files.readNow('stat'));
       return (this.host = { kind: 'proc', files: this.files });
     } catch (error) {
-      this.logger.info(`source system: no usable ${this.procRoot}/stat (${(error as Error).message}); reading the host through systeminformation`);
+      this.logger.info(`source system: no usable ${this.procRoot}/stat (${errorText(error)}); reading the host through systeminformation`);
       return (this.host = { kind: 'portable', systeminformation: () => (this.systeminformation ??= import('systeminformation')) });
     }
   }

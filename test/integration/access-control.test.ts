@@ -225,4 +225,31 @@ describe('bad HTTP input', () => {
         for (const socket of pending) socket.destroy();
       }
     }));
+
+  // The README's Security section states these limits of uWS 20.30; this shows they stay one client's problem.
+  it('leaves HTTP/1.0 and malformed requests unanswered and reads two Content-Length headers by the first, serving every other client meanwhile', () =>
+    withService({}, async (service) => {
+      const held = Array.from({ length: 100 }, (_, i) => {
+        const text = i % 2 === 0 ? 'GET /health HTTP/1.0\r\n\r\n' : 'GET /health HTTP/1.1\r\nBroken header line\r\n\r\n';
+        const socket = net.connect(service.port, '127.0.0.1', () => socket.write(text));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('error', () => undefined);
+        return { socket, answer: () => answer };
+      });
+      try {
+        await Promise.all(held.map(({ socket }) => new Promise((resolve) => socket.once('connect', resolve))));
+        for (let i = 0; i < 20; i++) expect((await get(service.port, i % 2 === 0 ? '/metrics' : '/health')).status).toBe(200);
+        // First value wins: the 5-byte body "hello" is read as the POST's, and the GET after it is served.
+        const smuggled = await rawRequest(
+          service.port,
+          'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\nhelloGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        );
+        expect(smuggled.split(/(?=HTTP\/1\.1 )/).map(statusOf)).toEqual([405, 200]);
+        expect(held.map(({ answer }) => answer()).filter((answer) => answer !== '')).toEqual([]);
+        expect(held.every(({ socket }) => !socket.destroyed)).toBe(true); // still held, well before uWS's ~10 s timeout
+      } finally {
+        for (const { socket } of held) socket.destroy();
+      }
+    }));
 });
