@@ -1,11 +1,11 @@
 import { inject, injectable } from 'inversify';
 import { DatabaseError, type PoolClient } from 'pg';
-import type { Observable } from 'rxjs';
 import { TYPES } from '../../container/identifiers';
 import type { Config } from '../../src/config';
-import { describeDatabaseError, type DatabasePool } from '../../src/db/database-pool';
+import type { DatabasePool } from '../../src/db/database-pool';
+import { PooledSource } from '../../src/db/pooled-source';
 import type { Logger } from '../../src/logger';
-import type { MetricDescriptor, MetricSource, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../source';
 import { countRows, type Query } from './row-counts';
 import { parseServerStats, SERVER_METRICS, SERVER_SQL, serverSamples, type ServerStats } from './server';
 import { MAX_TABLES, parseTableListing, TABLE_METRICS, TABLES_SQL, tableSamples, type TableRows } from './tables';
@@ -41,7 +41,7 @@ class LastingNames {
  * locked table its own row count only (see countRows).
  */
 @injectable()
-export class DatabaseSource implements MetricSource {
+export class DatabaseSource extends PooledSource {
   readonly name = 'database';
   readonly metrics = DATABASE_METRICS;
   /** DB_TABLES entries reported missing; one is reported again if it comes and goes. */
@@ -53,20 +53,14 @@ export class DatabaseSource implements MetricSource {
   private reportedTableFailure?: string;
 
   constructor(
-    @inject(TYPES.DatabasePool) private readonly database: DatabasePool,
+    @inject(TYPES.DatabasePool) database: DatabasePool,
     @inject(TYPES.Config) private readonly config: Config,
     @inject(TYPES.Logger) private readonly logger: Logger,
-  ) {}
-
-  collect(): Observable<readonly Sample[]> {
-    return this.database.collection((client) => this.collectOn(client));
+  ) {
+    super(database);
   }
 
-  stop(): Promise<void> {
-    return this.database.end();
-  }
-
-  private async collectOn(client: PoolClient): Promise<Sample[]> {
+  protected async collectOn(client: PoolClient): Promise<Sample[]> {
     let queries = 0;
     const query: Query = (sql, values) => (queries++, client.query(sql, values));
     const server = parseServerStats((await query(SERVER_SQL)).rows[0]);
@@ -77,7 +71,7 @@ export class DatabaseSource implements MetricSource {
     } catch (error) {
       // A server-side error (a table dropped meanwhile, a count past the statement timeout) costs the table series only.
       if (!(error instanceof DatabaseError)) throw error;
-      const message = describeDatabaseError(error, this.config.databaseUrl);
+      const message = this.database.describe(error);
       if (message !== this.reportedTableFailure) this.logger.warn(`database_table_rows left out: ${message}`);
       this.reportedTableFailure = message;
     }
