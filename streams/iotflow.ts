@@ -1,10 +1,10 @@
 import { inject, injectable } from 'inversify';
 import { DatabaseError, type PoolClient } from 'pg';
-import type { Observable } from 'rxjs';
 import { TYPES } from '../container/identifiers';
 import type { Config } from '../src/config';
 import { CollectionError, type DatabasePool } from '../src/db/database-pool';
-import type { MetricDescriptor, MetricSource, Sample } from './source';
+import { PooledSource } from '../src/db/pooled-source';
+import type { MetricDescriptor, Sample } from './source';
 
 export const IOTFLOW_METRICS: readonly MetricDescriptor[] = [
   { name: 'iotflow_devices_total', help: 'Registered devices (rows in devices)', type: 'gauge' },
@@ -62,24 +62,18 @@ export function missingTablesMessage(missing: readonly string[], database: strin
  * collection on the shared DatabasePool. Missing tables fail this source alone, naming them.
  */
 @injectable()
-export class IotflowSource implements MetricSource {
+export class IotflowSource extends PooledSource {
   readonly name = 'iotflow';
   readonly metrics = IOTFLOW_METRICS;
 
   constructor(
-    @inject(TYPES.DatabasePool) private readonly database: DatabasePool,
+    @inject(TYPES.DatabasePool) database: DatabasePool,
     @inject(TYPES.Config) private readonly config: Config,
-  ) {}
-
-  collect(): Observable<readonly Sample[]> {
-    return this.database.collection((client) => this.collectOn(client));
+  ) {
+    super(database);
   }
 
-  stop(): Promise<void> {
-    return this.database.end();
-  }
-
-  private async collectOn(client: PoolClient): Promise<Sample[]> {
+  protected async collectOn(client: PoolClient): Promise<Sample[]> {
     try {
       const { rows } = await client.query(IOTFLOW_SQL, [this.config.deviceOnlineWindowSeconds]);
       return iotflowSamples(rows[0]);

@@ -20,17 +20,18 @@ export const APPLICATION_NAME = 'iotflow-metrics';
  * Settings given as parameters of DATABASE_URL take precedence (pg's rule).
  */
 export function collectorPoolConfig(config: Config): PoolConfig {
-  const timeoutMs = config.collectionTimeoutSeconds * 1000;
+  /** Milliseconds, at least 1 (0 would mean no limit to pg). */
+  const shareOfTimeout = (fraction: number) => Math.max(1, Math.floor(config.collectionTimeoutSeconds * 1000 * fraction));
   return {
     connectionString: config.databaseUrl,
     max: COLLECTOR_POOL_SIZE,
     application_name: APPLICATION_NAME,
-    connectionTimeoutMillis: Math.max(1, Math.floor(timeoutMs * 0.8)),
-    statement_timeout: Math.max(1, Math.floor(timeoutMs * 0.8)),
+    connectionTimeoutMillis: shareOfTimeout(0.8),
+    statement_timeout: shareOfTimeout(0.8),
     // A locked table fails its statement soon (SQLSTATE 55P03) instead of queueing the collection behind the lock.
-    lock_timeout: Math.max(1, Math.floor(timeoutMs * 0.1)),
+    lock_timeout: shareOfTimeout(0.1),
     // Client side, for a network that stops answering: the server's statement_timeout cannot fire then.
-    query_timeout: Math.max(1, Math.floor(timeoutMs * 0.9)),
+    query_timeout: shareOfTimeout(0.9),
     // Connections outlive the pause between two ticks instead of being reopened every collection.
     idleTimeoutMillis: Math.max(10_000, 2 * config.collectionIntervalSeconds * 1000),
     keepAlive: true,
@@ -125,7 +126,8 @@ export class DatabasePool {
     return this.ending;
   }
 
-  private describe(error: unknown): string {
+  /** `error` as describeDatabaseError puts it, for this pool's server. */
+  describe(error: unknown): string {
     return describeDatabaseError(error, this.config.databaseUrl);
   }
 }

@@ -23,6 +23,9 @@ const OPERATION_KEYWORDS: Readonly<Record<string, QueryOperation>> = {
 /** Keywords that can start the statement after a WITH clause; MERGE is one, counted as other. */
 const MAIN_STATEMENT_KEYWORDS = new Set([...Object.keys(OPERATION_KEYWORDS), 'merge']);
 
+/** The opening tag of a dollar-quoted body: `$$` or `$name$`. */
+const DOLLAR_QUOTE_TAG = /^\$(?:[A-Za-z_]\w*)?\$/;
+
 type Token = { readonly kind: 'word'; readonly word: string } | { readonly kind: 'punct'; readonly char: string };
 
 /**
@@ -59,8 +62,8 @@ function* sqlTokens(sql: string): Generator<Token> {
         else i++;
       }
       i++;
-    } else if (c === '$' && /^\$(?:[A-Za-z_][\w]*)?\$/.test(sql.slice(i, i + 64))) {
-      const tag = /^\$(?:[A-Za-z_][\w]*)?\$/.exec(sql.slice(i, i + 64))![0];
+    } else if (c === '$' && DOLLAR_QUOTE_TAG.test(sql.slice(i, i + 64))) {
+      const tag = DOLLAR_QUOTE_TAG.exec(sql.slice(i, i + 64))![0];
       const end = sql.indexOf(tag, i + tag.length);
       i = end === -1 ? n : end + tag.length;
     } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
