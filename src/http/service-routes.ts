@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { HealthState } from '../health';
 import type { Logger } from '../logger';
-import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, readFamilies, serializeToBuffer } from '../metrics/exposition';
+import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../metrics/exposition';
 import { BufferPool } from './buffer-pool';
 import { json, type Route } from './route-table';
 import { uwsIsNative } from './uws-server';
@@ -17,6 +17,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
     reported.add(name);
     logger.error(`metric ${name} failed to collect and is left out of /metrics: ${(error as Error)?.message ?? String(error)}`);
   };
+  const exposition = new Exposition(registry);
   const bodies = new BufferPool(REUSED_BODIES);
   return {
     method: 'GET',
@@ -26,7 +27,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
       const format = negotiateFormat(request.headers.accept);
       let buffer: Buffer | undefined;
       const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
-      const body = serializeToBuffer(await readFamilies(registry, onError), format, allocate);
+      const body = exposition.serializeToBuffer(await exposition.readFamilies(onError), format, allocate);
       const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
       return { status: 200, headers: { 'Content-Type': contentType }, body, released: () => bodies.release(buffer!) };
     },
