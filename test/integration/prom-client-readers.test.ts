@@ -1,4 +1,4 @@
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { TYPES } from '../../container/identifiers';
 import { Exposition } from '../../src/metrics/exposition';
 import { get } from '../support/http';
@@ -39,6 +39,13 @@ describe('the injected registry read by prom-client itself (an embedding applica
   afterAll(async () => {
     stream?.socket.close();
     await service?.stop();
+  });
+
+  it('holds prom-client metrics only: the source families, the request metrics and the stream metrics alike', () => {
+    expect(registry.getSingleMetric('redis_status')).toBeInstanceOf(Gauge);
+    expect(registry.getSingleMetric('http_requests_total')).toBeInstanceOf(Counter);
+    expect(registry.getSingleMetric('http_request_duration_seconds')).toBeInstanceOf(Histogram);
+    expect(registry.getSingleMetric('stream_clients')).toBeInstanceOf(Gauge);
   });
 
   it('registry.metrics() has the source families, the request histogram with its buckets and the stream metrics, with current values', async () => {
