@@ -57,7 +57,7 @@ function isExposedType(type: string): type is ExposedType {
 
 const NO_LABELS: ExposedLabels = Object.freeze({});
 
-type PromClientMetricClass = new (...args: any[]) => { get(): Promise<PromClientFamily> };
+type PromClientMetricClass = new (...args: any[]) => { get(): Promise<PromClientFamily>; reset(): void };
 
 /**
  * A prom-client metric class whose samples are kept by its owner, not in prom-client's label map:
@@ -67,11 +67,19 @@ type PromClientMetricClass = new (...args: any[]) => { get(): Promise<PromClient
 function exposedMetricClass<Base extends PromClientMetricClass>(base: Base) {
   return class extends base implements ExposedMetric {
     readonly exposedFamily: () => ExposedFamily;
+    private readonly resetSamples: (() => void) | undefined;
 
     constructor(...args: any[]) {
       super(...args);
       const config: ExposedMetricConfiguration = args[0];
       this.exposedFamily = config.exposedFamily;
+      this.resetSamples = config.resetSamples;
+    }
+
+    /** `registry.resetMetrics()`; prom-client's own constructor calls it too, before the owner's is set. */
+    override reset(): void {
+      super.reset();
+      this.resetSamples?.();
     }
 
     /** What `registry.metrics()` reads instead of get() when a metric has it; Histogram's get() reads it too. */
@@ -100,6 +108,8 @@ export interface ExposedMetricConfiguration {
   readonly registers: Registry[];
   /** The family as it is now: read by /metrics at every scrape, by prom-client when asked. */
   readonly exposedFamily: () => ExposedFamily;
+  /** What `registry.resetMetrics()` does to the samples; nothing when left out. */
+  readonly resetSamples?: () => void;
 }
 
 /** Registers a prom-client metric of `type` that reads its samples from `config.exposedFamily`. */

@@ -11,7 +11,7 @@ export class SnapshotFamily {
 
   constructor(name: string, help: string, type: 'counter' | 'gauge', labelNames: readonly string[], registry: Registry) {
     this.family = { name, help, type, values: [] };
-    registerExposedMetric(type, { name, help, labelNames, registers: [registry], exposedFamily: () => this.family });
+    registerExposedMetric(type, { name, help, labelNames, registers: [registry], exposedFamily: () => this.family, resetSamples: () => this.replace([]) });
   }
 
   replace(values: readonly ExposedValue[]): void {
