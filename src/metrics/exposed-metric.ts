@@ -52,7 +52,7 @@ export function exposedFamilyOf({ name, help, type, values }: PromClientFamily):
 }
 
 function isExposedType(type: string): type is ExposedType {
-  return (EXPOSED_TYPES as readonly string[]).includes(type);
+  return EXPOSED_TYPES.some((known) => known === type);
 }
 
 const NO_LABELS: ExposedLabels = Object.freeze({});
@@ -76,7 +76,7 @@ function exposedMetricClass<Base extends PromClientMetricClass>(base: Base) {
       this.resetSamples = config.resetSamples;
     }
 
-    /** `registry.resetMetrics()`; prom-client's own constructor calls it too, before the owner's is set. */
+    /** `registry.resetMetrics()`; prom-client's constructor calls it too, while the owner has no samples yet. */
     override reset(): void {
       super.reset();
       this.resetSamples?.();
