@@ -3,8 +3,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type Clock, systemClock } from '../src/clock';
 import type { Config } from '../src/config';
 import { HealthState } from '../src/health';
-import type { ExposedMetric } from '../src/metrics/exposed-metric';
-import { CachedReading } from '../src/metrics/cached-reading';
+import { reuseReadings } from '../src/metrics/cached-reading';
 import { createLogger, type Logger } from '../src/logger';
 import { urlSecrets } from '../src/redact';
 import { CollectionEngine } from '../streams/engine';
@@ -26,12 +25,11 @@ const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_act
 const RUNTIME_READING_MAX_AGE_MS = 1000;
 
 export function createRegistry(clock: Clock = systemClock): Registry {
-  const runtime = new Registry();
-  collectDefaultMetrics({ register: runtime });
-  for (const name of LINT_FAILING_DEFAULT_METRICS) runtime.removeSingleMetric(name);
   const registry = new Registry();
-  for (const metric of runtime.getMetricsAsArray() as unknown as ExposedMetric[]) {
-    registry.registerMetric(new CachedReading(metric, RUNTIME_READING_MAX_AGE_MS, () => clock.monotonicMs()) as never);
+  collectDefaultMetrics({ register: registry });
+  for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  for (const { name } of registry.getMetricsAsArray()) {
+    reuseReadings(registry.getSingleMetric(name)!, RUNTIME_READING_MAX_AGE_MS, () => clock.monotonicMs());
   }
   return registry;
 }

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Client, Pool, type PoolConfig } from 'pg';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { CachedReading } from '../metrics/cached-reading';
-import type { ExposedMetric } from '../metrics/exposed-metric';
+import { reuseReadings, type CachedReading } from '../metrics/cached-reading';
 
 export const QUERY_OPERATIONS = ['select', 'insert', 'update', 'delete', 'other'] as const;
 export type QueryOperation = (typeof QUERY_OPERATIONS)[number];
@@ -124,7 +123,7 @@ export class QueryMetrics {
   private readonly readings: CachedReading[];
 
   constructor(registry: Registry) {
-    const registers: Registry[] = [];
+    const registers = [registry];
     this.queries = new Counter({ name: 'database_queries_total', help: 'Queries run through the instrumented PostgreSQL pool, by operation', labelNames: ['operation'], registers });
     this.duration = new Histogram({
       name: 'database_query_duration_seconds',
@@ -138,8 +137,7 @@ export class QueryMetrics {
       this.queries.inc({ operation }, 0);
       this.duration.zero({ operation });
     }
-    this.readings = [this.queries, this.duration].map((metric) => new CachedReading(metric as unknown as ExposedMetric));
-    for (const reading of this.readings) registry.registerMetric(reading as never);
+    this.readings = [reuseReadings(this.queries), reuseReadings(this.duration)];
   }
 
   /** Starts timing one query; the returned function records it once, whatever its outcome. */

@@ -3,7 +3,7 @@ import type { HealthState } from '../health';
 import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { ReportedOnce } from '../report-once';
-import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, readFamilies, serializeToBuffer } from '../metrics/exposition';
+import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../metrics/exposition';
 import { BufferPool } from './buffer-pool';
 import { json, type Route } from './route-table';
 import { uwsIsNative } from './uws-server';
@@ -19,6 +19,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
     if (!reported.firstTime(name)) return;
     logger.error(`metric ${name} failed to collect and is left out of /metrics: ${errorText(error)}`);
   };
+  const exposition = new Exposition(registry);
   const bodies = new BufferPool(REUSED_BODIES);
   return {
     method: 'GET',
@@ -28,7 +29,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
       const format = negotiateFormat(request.headers.accept);
       let buffer: Buffer | undefined;
       const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
-      const body = serializeToBuffer(await readFamilies(registry, onError), format, allocate);
+      const body = exposition.serializeToBuffer(await exposition.readFamilies(onError), format, allocate);
       const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
       return { status: 200, headers: { 'Content-Type': contentType }, body, released: () => bodies.release(buffer!) };
     },

@@ -1,37 +1,30 @@
 import { performance } from 'node:perf_hooks';
-import type { ExposedFamily, ExposedMetric } from './exposed-metric';
+import type { Metric } from 'prom-client';
+import { exposedFamilyOf, type ExposedFamily } from './exposed-metric';
+
+/** Anything read as a family: a prom-client metric once its reading is made an ExposedFamily. */
+export interface FamilySource {
+  get(): ExposedFamily | Promise<ExposedFamily>;
+}
 
 /**
- * A prom-client metric whose reading is reused by later scrapes until it is stale: older than
- * `maxAgeMs`, or marked changed by its owner. prom-client builds a new family at every get() (and
- * its process metrics read /proc); at thousands of scrapes a second that work and its garbage were
- * a visible share of /metrics latency (bench/). While fresh, the family is returned as it is,
- * without a promise, so the scrape does not wait a turn for it either.
+ * A metric's reading, reused by later scrapes until it is stale: older than `maxAgeMs`, or marked
+ * changed by its owner. prom-client builds a new family at every get() (and its process metrics
+ * read /proc); at thousands of scrapes a second that work and its garbage were a visible share of
+ * /metrics latency (bench/). While fresh, the family is returned as it is, without a promise, so
+ * the scrape does not wait a turn for it either.
  */
-export class CachedReading implements ExposedMetric {
-  readonly aggregator = 'sum';
+export class CachedReading {
   private family: ExposedFamily | undefined;
   private pending: Promise<ExposedFamily> | undefined;
   private readAtMs = 0;
 
   constructor(
-    private readonly metric: ExposedMetric,
+    private readonly source: FamilySource,
     /** Infinity: reused until changed() is called. */
     private readonly maxAgeMs = Infinity,
     private readonly nowMs: () => number = () => performance.now(),
   ) {}
-
-  get name() {
-    return this.metric.name;
-  }
-
-  get help() {
-    return this.metric.help;
-  }
-
-  get type() {
-    return this.metric.type;
-  }
 
   /** The metric changed: the next scrape reads it again. */
   changed(): void {
@@ -45,7 +38,7 @@ export class CachedReading implements ExposedMetric {
     if (this.family) return this.family;
     if (this.pending) return this.pending; // scrapes arriving during a read share it
     this.readAtMs = now;
-    const pending = Promise.resolve(this.metric.get()).then(
+    const pending = Promise.resolve(this.source.get()).then(
       (family) => {
         if (this.pending === pending) this.family = family;
         return family;
@@ -58,9 +51,21 @@ export class CachedReading implements ExposedMetric {
     this.pending = pending;
     return pending;
   }
+}
 
-  reset(): void {
-    this.changed();
-    this.metric.reset();
-  }
+/**
+ * The readings /metrics reuses, by metric. The metric stays in the registry as it is, so
+ * prom-client's own readers read it afresh; only /metrics goes through the reading.
+ */
+const readings = new WeakMap<object, CachedReading>();
+
+/** Lets /metrics reuse readings of `metric` (see CachedReading); the reading is returned for its changed(). */
+export function reuseReadings(metric: Metric, maxAgeMs = Infinity, nowMs?: () => number): CachedReading {
+  const reading = new CachedReading({ get: async () => exposedFamilyOf(await metric.get()) }, maxAgeMs, nowMs);
+  readings.set(metric, reading);
+  return reading;
+}
+
+export function reusedReadingOf(metric: object): CachedReading | undefined {
+  return readings.get(metric);
 }

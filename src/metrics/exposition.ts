@@ -1,5 +1,6 @@
-import type { Registry } from 'prom-client';
-import type { ExposedFamily, ExposedMetric, ExposedType, ExposedValue } from './exposed-metric';
+import type { Histogram, Registry } from 'prom-client';
+import { reusedReadingOf } from './cached-reading';
+import { exposedFamilyOf, isExposedMetric, type ExposedFamily, type ExposedLabels, type ExposedType, type ExposedValue } from './exposed-metric';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -11,115 +12,141 @@ export function negotiateFormat(accept: string): ExpositionFormat {
   return accept.includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
 }
 
-/**
- * Reads every family in the registry. Unlike `registry.metrics()`, which rejects whole when one
- * metric's collect() throws, a failing metric is left out and reported, and the rest is served.
- */
-export async function readFamilies(registry: Registry, onError: (name: string, error: unknown) => void): Promise<ExposedFamily[]> {
-  const metrics = registry.getMetricsAsArray() as unknown as ExposedMetric[];
-  const families: ExposedFamily[] = [];
-  for (const metric of metrics) {
-    try {
-      const family = metric.get();
-      families.push(isPromise(family) ? await family : family);
-    } catch (error) {
-      onError(metric.name, error);
-    }
-  }
-  return families;
-}
-
-/**
- * The last rendering of each family's samples, by format and family name, with a copy of the
- * samples it was rendered from. A family whose samples are equal to that copy (a SnapshotFamily
- * between collections of its source; a prom-client metric whose numbers did not move) is not
- * formatted again: formatting them at every scrape made garbage enough for V8 to collect dozens
- * of times a second under load, most of the tail of /metrics latency (bench/). A copy, because
- * prom-client hands out its live value objects and changes them in place.
- */
-const renderedSamples: Record<ExpositionFormat, Map<string, { samples: readonly ExposedValue[]; lines: Buffer }>> = {
-  prometheus: new Map(),
-  openmetrics: new Map(),
-};
-
-/** `# HELP` and `# TYPE` lines, encoded, by format and family name; rendered again if help or type change. */
-const renderedHeaders: Record<ExpositionFormat, Map<string, { help: string; type: ExposedType; lines: Buffer }>> = {
-  prometheus: new Map(),
-  openmetrics: new Map(),
-};
-
 const OPENMETRICS_EOF = Buffer.from('# EOF\n');
 
-/** Serializes families in the Prometheus text format 0.0.4 or OpenMetrics 1.0. */
-export function serialize(families: readonly ExposedFamily[], format: ExpositionFormat): string {
-  return serializeToBuffer(families, format).toString('utf8');
+/** A rendering of a family's samples, with a copy of the samples it was rendered from. */
+interface RenderedSamples {
+  readonly samples: readonly ExposedValue[];
+  readonly lines: Buffer;
+}
+
+/** `# HELP` and `# TYPE` lines, encoded, with the help and type they were rendered from. */
+interface RenderedHeader {
+  readonly help: string;
+  readonly type: ExposedType;
+  readonly lines: Buffer;
 }
 
 /**
- * The exposition as UTF-8 bytes, for the HTTP reply. Every piece is kept encoded where it is
- * rendered, so a scrape only copies them into one buffer: encoding half a megabyte of text per
- * scrape was the largest cost of /metrics under load (measured in bench/). `allocate` may hand out
- * a larger, reused buffer; the exposition is the start of it.
+ * The exposition of one registry: reads its families and writes them in either format, keeping
+ * each rendering for the next scrape. The renderings belong to this registry's exposition: another
+ * registry's family of the same name neither reuses nor replaces them.
  */
-export function serializeToBuffer(families: readonly ExposedFamily[], format: ExpositionFormat, allocate: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
-  let bytes = 0;
-  writePieces(families, format, (piece) => (bytes += piece.length));
-  const target = allocate(bytes);
-  let offset = 0;
-  writePieces(families, format, (piece) => (offset += piece.copy(target, offset)));
-  return target.subarray(0, bytes);
-}
+export class Exposition {
+  /**
+   * The last rendering of each family's samples, by format and family name. A family whose samples
+   * are equal to the copy (a source's family between collections of its source; a prom-client
+   * metric whose numbers did not move) is not formatted again: formatting them at every scrape made
+   * garbage enough for V8 to collect dozens of times a second under load, most of the tail of
+   * /metrics latency (bench/). A copy, because prom-client hands out its live value objects and
+   * changes them in place.
+   */
+  private readonly renderedSamples: Record<ExpositionFormat, Map<string, RenderedSamples>> = { prometheus: new Map(), openmetrics: new Map() };
+  /** Header lines by format and family name; rendered again if help or type change. */
+  private readonly renderedHeaders: Record<ExpositionFormat, Map<string, RenderedHeader>> = { prometheus: new Map(), openmetrics: new Map() };
 
-/**
- * Passes the exposition to `write` as encoded pieces of whole lines, in order. Nothing is
- * collected on the way: at thousands of scrapes a second, arrays of pieces were garbage enough to
- * show in the latency tail.
- */
-function writePieces(families: readonly ExposedFamily[], format: ExpositionFormat, write: (piece: Buffer) => void): void {
-  // A family's header is written before its first sample, so a family without samples has none.
-  let pendingHeader: Buffer | undefined;
-  const writeSample = (lines: Buffer) => {
-    if (pendingHeader) {
-      write(pendingHeader);
-      pendingHeader = undefined;
+  constructor(private readonly registry: Registry) {}
+
+  /**
+   * Reads every family in the registry. Unlike `registry.metrics()`, which rejects whole when one
+   * metric's collect() throws, a failing metric is left out and reported, and the rest is served.
+   * Our own metrics answer without a promise; others are read as prom-client reads them, through
+   * the reading /metrics reuses when they have one.
+   */
+  async readFamilies(onError: (name: string, error: unknown) => void): Promise<ExposedFamily[]> {
+    const families: ExposedFamily[] = [];
+    for (const metric of this.registry.getMetricsAsArray()) {
+      try {
+        const family = isExposedMetric(metric) ? metric.exposedFamily() : (reusedReadingOf(metric)?.get() ?? readPromClientMetric(metric));
+        families.push(isPromise(family) ? await family : family);
+      } catch (error) {
+        onError(metric.name, error);
+      }
     }
-    write(lines);
-  };
-  for (const family of families) {
-    pendingHeader = headerOf(family, format);
-    if (family.writeRenderedSamples) family.writeRenderedSamples(writeSample);
-    else {
-      const lines = samplesOf(family, format);
-      if (lines) writeSample(lines);
-    }
+    return families;
   }
-  if (format === 'openmetrics') write(OPENMETRICS_EOF);
+
+  /** Serializes families in the Prometheus text format 0.0.4 or OpenMetrics 1.0. */
+  serialize(families: readonly ExposedFamily[], format: ExpositionFormat): string {
+    return this.serializeToBuffer(families, format).toString('utf8');
+  }
+
+  /**
+   * The exposition as UTF-8 bytes, for the HTTP reply. Every piece is kept encoded where it is
+   * rendered, so a scrape only copies them into one buffer: encoding half a megabyte of text per
+   * scrape was the largest cost of /metrics under load (measured in bench/). `allocate` may hand out
+   * a larger, reused buffer; the exposition is the start of it.
+   */
+  serializeToBuffer(families: readonly ExposedFamily[], format: ExpositionFormat, allocate: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
+    let bytes = 0;
+    this.writePieces(families, format, (piece) => (bytes += piece.length));
+    const target = allocate(bytes);
+    let offset = 0;
+    this.writePieces(families, format, (piece) => (offset += piece.copy(target, offset)));
+    return target.subarray(0, bytes);
+  }
+
+  /**
+   * Passes the exposition to `write` as encoded pieces of whole lines, in order. Nothing is
+   * collected on the way: at thousands of scrapes a second, arrays of pieces were garbage enough to
+   * show in the latency tail.
+   */
+  private writePieces(families: readonly ExposedFamily[], format: ExpositionFormat, write: (piece: Buffer) => void): void {
+    // A family's header is written before its first sample, so a family without samples has none.
+    let pendingHeader: Buffer | undefined;
+    const writeSample = (lines: Buffer) => {
+      if (pendingHeader) {
+        write(pendingHeader);
+        pendingHeader = undefined;
+      }
+      write(lines);
+    };
+    for (const family of families) {
+      pendingHeader = this.headerOf(family, format);
+      if (family.writeRenderedSamples) family.writeRenderedSamples(writeSample);
+      else {
+        const lines = this.samplesOf(family, format);
+        if (lines) writeSample(lines);
+      }
+    }
+    if (format === 'openmetrics') write(OPENMETRICS_EOF);
+  }
+
+  private headerOf({ name, help, type }: ExposedFamily, format: ExpositionFormat): Buffer {
+    const cache = this.renderedHeaders[format];
+    const cached = cache.get(name);
+    if (cached && cached.help === help && cached.type === type) return cached.lines;
+    const openMetrics = format === 'openmetrics';
+    // OpenMetrics names a counter family without its _total suffix and its sample with it.
+    const familyName = openMetrics && type === 'counter' ? name.replace(/_total$/, '') : name;
+    const lines = Buffer.from(`# HELP ${familyName} ${escapeHelp(help, openMetrics)}\n# TYPE ${familyName} ${type}\n`);
+    cache.set(name, { help, type, lines });
+    return lines;
+  }
+
+  private samplesOf(family: ExposedFamily, format: ExpositionFormat): Buffer | undefined {
+    const { name, type, values } = family;
+    if (values.length === 0) return undefined;
+    const cache = this.renderedSamples[format];
+    const previous = cache.get(name);
+    if (previous && sameSamples(previous.samples, values)) return previous.lines;
+    const counterName = format === 'openmetrics' && type === 'counter' ? `${name.replace(/_total$/, '')}_total` : name;
+    let text = '';
+    for (const { metricName, labels, value } of values) text += `${metricName ?? counterName}${formatLabels(labels)} ${formatValue(value)}\n`;
+    const lines = Buffer.from(text);
+    cache.set(name, { samples: values.map(({ value, metricName, labels }) => ({ value, metricName, labels: { ...labels } })), lines });
+    return lines;
+  }
 }
 
-function headerOf({ name, help, type }: ExposedFamily, format: ExpositionFormat): Buffer {
-  const cache = renderedHeaders[format];
-  const cached = cache.get(name);
-  if (cached && cached.help === help && cached.type === type) return cached.lines;
-  const openMetrics = format === 'openmetrics';
-  // OpenMetrics names a counter family without its _total suffix and its sample with it.
-  const familyName = openMetrics && type === 'counter' ? name.replace(/_total$/, '') : name;
-  const lines = Buffer.from(`# HELP ${familyName} ${escapeHelp(help, openMetrics)}\n# TYPE ${familyName} ${type}\n`);
-  cache.set(name, { help, type, lines });
-  return lines;
+function readPromClientMetric(metric: object): Promise<ExposedFamily> {
+  if (!hasGet(metric)) throw new Error('it has no get()');
+  return metric.get().then(exposedFamilyOf);
 }
 
-function samplesOf(family: ExposedFamily, format: ExpositionFormat): Buffer | undefined {
-  const { name, type, values } = family;
-  if (values.length === 0) return undefined;
-  const cache = renderedSamples[format];
-  const previous = cache.get(name);
-  if (previous && sameSamples(previous.samples, values)) return previous.lines;
-  const counterName = format === 'openmetrics' && type === 'counter' ? `${name.replace(/_total$/, '')}_total` : name;
-  let text = '';
-  for (const { metricName, labels, value } of values) text += `${metricName ?? counterName}${formatLabels(labels)} ${formatValue(value)}\n`;
-  const lines = Buffer.from(text);
-  cache.set(name, { samples: values.map(({ value, metricName, labels }) => ({ value, metricName, labels: { ...labels } })), lines });
-  return lines;
+/** prom-client types its registry's metrics without get(); every metric it can read has one. */
+function hasGet(metric: object): metric is Pick<Histogram, 'get'> {
+  return 'get' in metric && typeof metric.get === 'function';
 }
 
 function sameSamples(rendered: readonly ExposedValue[], current: readonly ExposedValue[]): boolean {
@@ -133,7 +160,7 @@ function sameSamples(rendered: readonly ExposedValue[], current: readonly Expose
 }
 
 /** Same names with the same values; the order, which only changes how they are written, may differ. */
-function sameLabels(a: ExposedValue['labels'], b: ExposedValue['labels']): boolean {
+function sameLabels(a: ExposedLabels, b: ExposedLabels): boolean {
   let names = 0;
   for (const name in a) {
     if (a[name] !== b[name]) return false;
@@ -144,7 +171,7 @@ function sameLabels(a: ExposedValue['labels'], b: ExposedValue['labels']): boole
 }
 
 /** `{a="1",b="x"}` with values escaped, or '' for no labels. */
-export function formatLabels(labels: Readonly<Record<string, string | number>>): string {
+export function formatLabels(labels: ExposedLabels): string {
   let text = '';
   for (const key in labels) {
     text += `${text === '' ? '' : ','}${key}="${escapeLabelValue(String(labels[key]))}"`;

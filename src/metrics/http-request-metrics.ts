@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import type { Registry } from 'prom-client';
 import { TYPES } from '../../container/identifiers';
-import type { ExposedFamily, ExposedMetric, ExposedType, ExposedValue } from './exposed-metric';
+import { registerExposedMetric, type ExposedFamily, type ExposedValue } from './exposed-metric';
 import { formatLabels } from './exposition';
 
 /** prom-client's default buckets, in seconds. */
@@ -150,27 +150,13 @@ export class RouteRecorder {
   }
 }
 
-/** One of the three families: its samples are written straight from the recorders' rendered lines. */
-class RequestFamily implements ExposedMetric {
-  readonly aggregator = 'sum';
+type WriteRenderedSamples = (write: (lines: Buffer) => void) => void;
 
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: ExposedType,
-    private readonly values: () => ExposedValue[],
-    private readonly writeRenderedSamples: (write: (lines: Buffer) => void) => void,
-  ) {}
-
-  get(): ExposedFamily {
-    const { name, help, type, values, writeRenderedSamples } = this;
-    // /metrics writes the rendered samples; `values` is built only for a reader of the structured form.
-    return { name, help, type, writeRenderedSamples, get values() { return values(); } };
-  }
-
-  reset(): void {
-    // Request history is cumulative by contract; nothing to reset.
-  }
+/** One of the three families, in `registry`: its samples are written straight from the recorders' rendered lines. */
+function registerRequestFamily(registry: Registry, type: 'counter' | 'gauge' | 'histogram', name: string, help: string, labelNames: readonly string[], values: () => ExposedValue[], writeRenderedSamples: WriteRenderedSamples): void {
+  // /metrics writes the rendered samples; `values` is built only for a reader of the structured form.
+  const exposedFamily = (): ExposedFamily => ({ name, help, type, writeRenderedSamples, get values() { return values(); } });
+  registerExposedMetric(type, { name, help, labelNames, buckets: type === 'histogram' ? [...DURATION_BUCKETS] : undefined, registers: [registry], exposedFamily });
 }
 
 /**
@@ -183,18 +169,16 @@ export class HttpRequestMetrics {
   private readonly recorders: RouteRecorder[] = [];
 
   constructor(@inject(TYPES.Registry) registry: Registry) {
-    const families = [
-      new RequestFamily(TOTAL, 'HTTP requests answered, by method, route template and status', 'counter', () => this.totals(), (write) => {
-        for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedTotal());
-      }),
-      new RequestFamily('http_request_duration_seconds', 'HTTP request duration, by method, route template and status', 'histogram', () => this.durations(), (write) => {
-        for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedDurations());
-      }),
-      new RequestFamily(IN_PROGRESS, 'HTTP requests being handled, by method and route template', 'gauge', () => this.inProgress(), (write) => {
-        for (const { inProgress } of this.recorders) for (const cell of inProgress) write(cell.rendered());
-      }),
-    ];
-    for (const family of families) registry.registerMetric(family as never);
+    const requestLabels = ['method', 'endpoint', 'status'];
+    registerRequestFamily(registry, 'counter', TOTAL, 'HTTP requests answered, by method, route template and status', requestLabels, () => this.totals(), (write) => {
+      for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedTotal());
+    });
+    registerRequestFamily(registry, 'histogram', 'http_request_duration_seconds', 'HTTP request duration, by method, route template and status', requestLabels, () => this.durations(), (write) => {
+      for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedDurations());
+    });
+    registerRequestFamily(registry, 'gauge', IN_PROGRESS, 'HTTP requests being handled, by method and route template', ['method', 'endpoint'], () => this.inProgress(), (write) => {
+      for (const { inProgress } of this.recorders) for (const cell of inProgress) write(cell.rendered());
+    });
   }
 
   /** The recorder for a route template; the same object for the same template. */

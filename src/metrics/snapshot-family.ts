@@ -1,31 +1,20 @@
-import type { ExposedMetric, ExposedFamily, ExposedType, ExposedValue } from './exposed-metric';
+import type { Registry } from 'prom-client';
+import { registerExposedMetric, type ExposedFamily, type ExposedValue } from './exposed-metric';
 
 /**
  * A metric family whose whole set of series is replaced at once, by the sink, after each
  * collection of the source that owns it. Counter families here mirror the source's own
  * cumulative counter: the value is exposed as the source reports it.
  */
-export class SnapshotFamily implements ExposedMetric {
-  readonly aggregator = 'sum';
+export class SnapshotFamily {
   private family: ExposedFamily;
 
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: Exclude<ExposedType, 'histogram'>,
-  ) {
+  constructor(name: string, help: string, type: 'counter' | 'gauge', labelNames: readonly string[], registry: Registry) {
     this.family = { name, help, type, values: [] };
+    registerExposedMetric(type, { name, help, labelNames, registers: [registry], exposedFamily: () => this.family, resetSamples: () => this.replace([]) });
   }
 
   replace(values: readonly ExposedValue[]): void {
-    this.family = { name: this.name, help: this.help, type: this.type, values };
-  }
-
-  get(): ExposedFamily {
-    return this.family;
-  }
-
-  reset(): void {
-    this.replace([]);
+    this.family = { ...this.family, values };
   }
 }

@@ -43,9 +43,9 @@ export class RegistrySink implements CollectionSink {
     for (const source of sources) {
       const owned = new Map<string, OwnedFamily>();
       for (const descriptor of source.metrics) {
-        const family = new SnapshotFamily(descriptor.name, descriptor.help, descriptor.type);
-        registry.registerMetric(family as never);
-        owned.set(descriptor.name, { descriptor, family, labelNames: descriptor.labelNames ?? [] });
+        const labelNames = descriptor.labelNames ?? [];
+        const family = new SnapshotFamily(descriptor.name, descriptor.help, descriptor.type, labelNames, registry);
+        owned.set(descriptor.name, { descriptor, family, labelNames });
       }
       this.families.set(source.name, owned);
       // Exposed from the start, so rate() and absent() work before the first failure or success.

@@ -1,7 +1,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { createRegistry } from '../../container/core.module';
-import { CachedReading } from '../../src/metrics/cached-reading';
-import type { ExposedFamily, ExposedMetric } from '../../src/metrics/exposed-metric';
+import { CachedReading, reusedReadingOf, reuseReadings } from '../../src/metrics/cached-reading';
+import type { ExposedFamily } from '../../src/metrics/exposed-metric';
 
 /** A metric that counts its reads and answers what `next` says. */
 function countingMetric(next: () => ExposedFamily | Promise<ExposedFamily>) {
@@ -72,16 +72,18 @@ describe('CachedReading', () => {
     expect(reading.get()).toEqual(family(2));
   });
 
-  it('passes reset on and forgets its reading', async () => {
+  it('leaves the metric in the registry as it is, read afresh by prom-client, reset included', async () => {
     const registry = new Registry();
-    const gauge = new Gauge({ name: 'wrapped', help: 'w', registers: [] });
-    const reading = new CachedReading(gauge as unknown as ExposedMetric);
-    registry.registerMetric(reading as never);
+    const gauge = new Gauge({ name: 'wrapped', help: 'w', registers: [registry] });
+    const reading = reuseReadings(gauge);
+    expect(reusedReadingOf(gauge)).toBe(reading);
     gauge.set(5);
     expect(await registry.metrics()).toContain('wrapped 5');
-    reading.reset();
+    expect(await reading.get()).toEqual({ name: 'wrapped', help: 'w', type: 'gauge', values: [{ value: 5, labels: {} }] });
+    gauge.reset();
     expect(await registry.metrics()).toContain('wrapped 0');
-    expect([reading.name, reading.help, reading.type]).toEqual(['wrapped', 'w', 'gauge']);
+    reading.changed();
+    expect(await reading.get()).toEqual({ name: 'wrapped', help: 'w', type: 'gauge', values: [{ value: 0, labels: {} }] });
   });
 });
 
@@ -89,7 +91,7 @@ describe('the service registry', () => {
   it('shares each reading of the process and Node.js metrics for one second', async () => {
     let now = 0;
     const registry = createRegistry({ epochMs: () => now, monotonicMs: () => now });
-    const cpu = registry.getSingleMetric('process_cpu_seconds_total')!;
+    const cpu = reusedReadingOf(registry.getSingleMetric('process_cpu_seconds_total')!)!;
     const first = await cpu.get();
     now = 999;
     expect(await cpu.get()).toBe(first);

@@ -1,10 +1,15 @@
 import { Registry } from 'prom-client';
 import { HttpRequestMetrics, methodLabel } from '../../src/metrics/http-request-metrics';
-import { readFamilies, serialize } from '../../src/metrics/exposition';
+import { Exposition } from '../../src/metrics/exposition';
 import { parseExposition, sampleValue } from '../support/http';
 
+/** /metrics as the route writes it: one exposition per registry, kept between scrapes. */
+const expositions = new WeakMap<Registry, Exposition>();
+
 async function scrape(registry: Registry) {
-  return parseExposition(serialize(await readFamilies(registry, () => undefined), 'prometheus')).samples;
+  let exposition = expositions.get(registry);
+  if (!exposition) expositions.set(registry, (exposition = new Exposition(registry)));
+  return parseExposition(exposition.serialize(await exposition.readFamilies(() => undefined), 'prometheus')).samples;
 }
 
 describe('HttpRequestMetrics', () => {
@@ -55,9 +60,10 @@ describe('HttpRequestMetrics', () => {
       recorder.begin(method);
       recorder.end(method, status, seconds);
     }
-    const rendered = await readFamilies(registry, () => undefined);
+    const exposition = new Exposition(registry);
+    const rendered = await exposition.readFamilies(() => undefined);
     const fromValues = rendered.map(({ name, help, type, values }) => ({ name, help, type, values }));
-    for (const format of ['prometheus', 'openmetrics'] as const) expect(serialize(rendered, format)).toBe(serialize(fromValues, format));
+    for (const format of ['prometheus', 'openmetrics'] as const) expect(exposition.serialize(rendered, format)).toBe(exposition.serialize(fromValues, format));
 
     // Rendered text is kept between scrapes: a request ended since must show in the next one.
     devices.begin('GET');

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { EMPTY } from 'rxjs';
 import { createLogger } from '../../src/logger';
-import { readFamilies, serialize } from '../../src/metrics/exposition';
+import { Exposition } from '../../src/metrics/exposition';
 import { RegistrySink } from '../../src/sinks/registry-sink';
 import type { CollectionResult, MetricSource, Sample } from '../../streams/source';
 import { parseExposition, sampleValue } from '../support/http';
@@ -20,8 +20,13 @@ const redis: MetricSource = {
 const ok = (samples: Sample[], timestamp = 1_700_000_000_000): CollectionResult => ({ source: 'redis', ok: true, samples, timestamp, durationSeconds: 0.002 });
 const failed: CollectionResult = { source: 'redis', ok: false, error: 'connect ECONNREFUSED', timestamp: 1_700_000_015_000, durationSeconds: 0.001 };
 
+/** /metrics as the route writes it: one exposition per registry, kept between scrapes. */
+const expositions = new WeakMap<Registry, Exposition>();
+
 async function scrape(registry: Registry) {
-  return parseExposition(serialize(await readFamilies(registry, () => undefined), 'prometheus')).samples;
+  let exposition = expositions.get(registry);
+  if (!exposition) expositions.set(registry, (exposition = new Exposition(registry)));
+  return parseExposition(exposition.serialize(await exposition.readFamilies(() => undefined), 'prometheus')).samples;
 }
 
 describe('RegistrySink', () => {
