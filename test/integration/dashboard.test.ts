@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import mqtt from 'mqtt';
+import { parse } from 'yaml';
 import { createIotflowDatabase, type BenchDatabase } from '../../bench/lib/iotflow-database';
 import { get } from '../support/http';
 import { sparePort } from '../support/ports';
@@ -21,6 +22,10 @@ interface Dashboard {
 
 const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'grafana', 'dashboards', 'iotflow-metrics.json'), 'utf8')) as Dashboard;
 const JOB = 'iotflow_metrics';
+const RULES_DIR = path.join(ROOT, 'prometheus', 'rules');
+const shippedRuleCount = readdirSync(RULES_DIR)
+  .filter((name) => name.endsWith('.yml'))
+  .flatMap((name) => (parse(readFileSync(path.join(RULES_DIR, name), 'utf8')) as { groups: { rules: unknown[] }[] }).groups.flatMap((group) => group.rules)).length;
 
 /** Grafana's substitution of the dashboard's variables, as it would do for one job and instance. */
 function substitute(expr: string, instance: string): string {
@@ -74,7 +79,7 @@ describe('the Grafana dashboard against a real Prometheus scraping the exporter 
         '  scrape_interval: 1s',
         '  evaluation_interval: 1s',
         'rule_files:',
-        `  - ${JSON.stringify(path.join(ROOT, 'prometheus', 'rules', '*.yml'))}`,
+        `  - ${JSON.stringify(path.join(RULES_DIR, '*.yml'))}`,
         'scrape_configs:',
         `  - job_name: ${JOB}`,
         '    static_configs:',
@@ -131,6 +136,13 @@ describe('the Grafana dashboard against a real Prometheus scraping the exporter 
     console.log(`dashboard: ${queries.length - empty.length} of ${queries.length} panel queries returned data`);
     expect(empty).toEqual([]);
   }, 60000);
+
+  it('has Prometheus evaluate every shipped rule without error', async () => {
+    const { body } = await get(webPort, '/api/v1/rules');
+    const rules = (JSON.parse(body) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } }).data.groups.flatMap((group) => group.rules);
+    expect(rules.length).toBe(shippedRuleCount);
+    expect(rules.filter((rule) => rule.health !== 'ok').map((rule) => `${rule.name}: ${rule.health} ${rule.lastError ?? ''}`)).toEqual([]);
+  });
 
   it('fills its job and instance variables', async () => {
     const variables = dashboard.templating.list.filter((variable) => variable.type === 'query');
