@@ -107,7 +107,10 @@ export class CollectionEngine {
     );
     if (!wholeShared && sharedFamilies.size === 0) return ticks;
     // A change of holder restarts the ticks: a new holder collects at once, a former one clears at once.
-    return this.election.leadership$.pipe(switchMap((leader) => (wholeShared && !leader ? of(this.standby(source)) : ticks)));
+    // Like a tick, standing by is asynchronous: no sink hears of a source before the engine has started
+    // (uWS crashes publishing to the live stream before it listens).
+    const standingBy = timer(0).pipe(map(() => this.standby(source)));
+    return this.election.leadership$.pipe(switchMap((leader) => (wholeShared && !leader ? standingBy : ticks)));
   }
 
   private standby(source: MetricSource): CollectionResult {
