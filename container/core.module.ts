@@ -6,7 +6,9 @@ import { HealthState } from '../src/health';
 import { reuseReadings } from '../src/metrics/cached-reading';
 import { createLogger, type Logger } from '../src/logger';
 import { urlSecrets } from '../src/redact';
+import { SOLE_REPLICA } from '../src/cluster/election';
 import { CollectionEngine } from '../streams/engine';
+import { SHARED_SOURCE_NAMES } from '../streams/sources';
 import { RegistrySink } from '../src/sinks/registry-sink';
 import { TYPES } from './identifiers';
 
@@ -45,7 +47,16 @@ export function coreModule(config: Config, logger: Logger = createLogger(config.
       intervalMs: config.collectionIntervalSeconds * 1000,
       timeoutMs: config.collectionTimeoutSeconds * 1000,
       secrets: [config.databaseUrl, config.redisUrl, config.mqttUrl].flatMap(urlSecrets),
+      sharedSources: SHARED_SOURCE_NAMES,
     });
+    // pg is loaded for the election only when it is on.
+    if (config.clusterElection) {
+      bind(TYPES.Election)
+        .toDynamicValue(({ get }) => get((require('../src/cluster/postgres-election') as typeof import('../src/cluster/postgres-election')).PostgresElection, { autobind: true }))
+        .inSingletonScope();
+    } else {
+      bind(TYPES.Election).toConstantValue(SOLE_REPLICA);
+    }
     bind(TYPES.CollectionEngine).to(CollectionEngine).inSingletonScope();
     bind(TYPES.HealthState).to(HealthState).inSingletonScope();
     bind(TYPES.CollectionSink).to(RegistrySink).inSingletonScope();

@@ -13,6 +13,7 @@ import type { AccessGuard } from '../src/http/access-control';
 import type { StreamMetrics } from '../src/stream/stream-metrics';
 import type { StreamPublisher, StreamTransport } from '../src/stream/stream-publisher';
 import type { DatabasePool } from '../src/db/database-pool';
+import type { Election } from '../src/cluster/election';
 
 /** Typed service identifiers: one symbol per service, so a wrong binding fails to compile. */
 export const TYPES = {
@@ -33,4 +34,5 @@ export const TYPES = {
   StreamPublisher: Symbol.for('StreamPublisher') as ServiceIdentifier<StreamPublisher>,
   StreamMetrics: Symbol.for('StreamMetrics') as ServiceIdentifier<StreamMetrics>,
   DatabasePool: Symbol.for('DatabasePool') as ServiceIdentifier<DatabasePool>,
+  Election: Symbol.for('Election') as ServiceIdentifier<Election>,
 } as const;

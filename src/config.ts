@@ -24,6 +24,10 @@ export interface Config {
   readonly dbExactCountBudgetRows: number;
   readonly deviceOnlineWindowSeconds: number;
   readonly mqttTelemetryTopic: string;
+  /** Shared-subscription group for the telemetry filter (`$share/<group>/<filter>`); undefined: a plain subscription. */
+  readonly mqttShareGroup: string | undefined;
+  /** Replicas elect one holder (PostgreSQL advisory lock) that alone collects the shared sources. */
+  readonly clusterElection: boolean;
   /** The broker's $SYS publish period assumed until one is observed (Mosquitto's sys_interval). */
   readonly mqttSysIntervalSeconds: number;
   /** Filesystem types left out of the disk metrics (`*` and `?` patterns). */
@@ -193,6 +197,15 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('MQTT_TELEMETRY_TOPIC', 'an MQTT topic filter (+ and # only as whole levels, # last)', mqttTelemetryTopic);
   }
 
+  // Unset: the default group. Set but empty: sharing off (every instance gets every message).
+  const mqttShareGroup = env['MQTT_SHARE_GROUP'] === undefined ? 'iotflow-metrics' : read('MQTT_SHARE_GROUP');
+  if (mqttShareGroup !== undefined && /[/+#]/.test(mqttShareGroup)) {
+    throw new ConfigError('MQTT_SHARE_GROUP', 'a shared-subscription group name without /, + or # (empty: no sharing)', mqttShareGroup);
+  }
+
+  const clusterElection = read('CLUSTER_ELECTION') ?? 'false';
+  if (clusterElection !== 'true' && clusterElection !== 'false') throw new ConfigError('CLUSTER_ELECTION', 'true or false', clusterElection);
+
   const streamMaxClients = integer('STREAM_MAX_CLIENTS', 1000, 1, 1_000_000);
   const streamMaxClientsPerAddress = integer('STREAM_MAX_CLIENTS_PER_ADDRESS', Math.min(100, streamMaxClients), 1, 1_000_000);
   if (streamMaxClientsPerAddress > streamMaxClients) {
@@ -214,6 +227,8 @@ export function loadConfig(env: Env): Config {
     dbExactCountBudgetRows: integer('DB_EXACT_COUNT_BUDGET_ROWS', 200_000, 0, Number.MAX_SAFE_INTEGER),
     deviceOnlineWindowSeconds: integer('DEVICE_ONLINE_WINDOW_SECONDS', 300, 1, 31 * 24 * 3600),
     mqttTelemetryTopic,
+    mqttShareGroup,
+    clusterElection: clusterElection === 'true',
     mqttSysIntervalSeconds: seconds('MQTT_SYS_INTERVAL_SECONDS', 10, 3600),
     diskFsTypesExcluded: namePatterns('DISK_FSTYPES_EXCLUDED', DEFAULT_DISK_FSTYPES_EXCLUDED),
     networkInterfacesExcluded: namePatterns('NETWORK_INTERFACES_EXCLUDED', DEFAULT_NETWORK_INTERFACES_EXCLUDED),

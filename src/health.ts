@@ -10,6 +10,8 @@ export interface SourceHealth {
   lastSuccess: string | null;
   /** Why the source is down; absent while it is up. Already free of secrets. */
   error?: string;
+  /** A shared source another replica collects (cluster election): not collected here, not down. */
+  standby?: true;
 }
 
 export interface HealthReport {
@@ -39,18 +41,20 @@ export class HealthState implements CollectionSink {
     if (!previous) return;
     const first = !this.seen.has(result.source);
     this.seen.add(result.source);
-    if (result.ok) {
-      if (!previous.up && !first) this.logger.info(`source ${result.source} recovered`);
+    if (!result.ok && result.standby) {
+      this.sources.set(result.source, { up: false, standby: true, lastSuccess: previous.lastSuccess, error: result.error });
+    } else if (result.ok) {
+      if (!previous.up && !previous.standby && !first) this.logger.info(`source ${result.source} recovered`);
       this.sources.set(result.source, { up: true, lastSuccess: new Date(result.timestamp).toISOString() });
     } else {
-      if (previous.up || first) this.logger.warn(`source ${result.source} is down: ${result.error}`);
+      if (previous.up || previous.standby || first) this.logger.warn(`source ${result.source} is down: ${result.error}`);
       this.sources.set(result.source, { up: false, lastSuccess: previous.lastSuccess, error: result.error });
     }
   }
 
   report(): HealthReport {
     const sources = Object.fromEntries(this.sources);
-    const status = [...this.sources.values()].every((source) => source.up) ? 'ok' : 'degraded';
+    const status = [...this.sources.values()].every((source) => source.up || source.standby) ? 'ok' : 'degraded';
     return { status, sources };
   }
 }

@@ -10,12 +10,14 @@ import {
   of,
   share,
   Subscription,
+  switchMap,
   throwError,
   timeout,
   timer,
 } from 'rxjs';
 import { TYPES } from '../container/identifiers';
 import type { Clock } from '../src/clock';
+import { type Election, SOLE_REPLICA } from '../src/cluster/election';
 import { errorText } from '../src/error-text';
 import { scrubSecrets } from '../src/redact';
 import type { CollectionResult, MetricSource } from './source';
@@ -29,6 +31,8 @@ export interface EngineOptions {
    * stream, and drivers echo connection strings.
    */
   readonly secrets?: readonly string[];
+  /** Sources that describe a target every replica shares: collected only while this replica holds the election. */
+  readonly sharedSources?: ReadonlySet<string>;
 }
 
 /** Anything that consumes collection results: the registry, /health, the live stream. */
@@ -56,6 +60,7 @@ export class CollectionEngine {
     @multiInject(TYPES.CollectionSink) private readonly sinks: readonly CollectionSink[],
     @inject(TYPES.EngineOptions) private readonly options: EngineOptions,
     @inject(TYPES.Clock) private readonly clock: Clock,
+    @inject(TYPES.Election) private readonly election: Election = SOLE_REPLICA,
   ) {
     this.results$ = merge(...sources.map((source) => this.pipeline(source))).pipe(share());
   }
@@ -67,6 +72,7 @@ export class CollectionEngine {
   /** Opens the sources' long-lived resources and feeds every result to every sink. */
   start(): void {
     if (this.running) return;
+    this.election.start?.();
     for (const source of this.sources) source.start?.();
     this.running = this.results$.subscribe((result) => {
       for (const sink of this.sinks) {
@@ -82,12 +88,33 @@ export class CollectionEngine {
   async stop(): Promise<void> {
     this.running?.unsubscribe();
     this.running = undefined;
-    await Promise.allSettled(this.sources.map((source) => source.stop?.()));
+    await Promise.allSettled([...this.sources.map((source) => source.stop?.()), this.election.stop?.()]);
   }
 
   private pipeline(source: MetricSource): Observable<CollectionResult> {
     const { intervalMs, timeoutMs } = this.options;
-    return timer(0, intervalMs).pipe(exhaustMap(() => this.collectOnce(source, timeoutMs)));
+    const wholeShared = this.options.sharedSources?.has(source.name) ?? false;
+    const sharedFamilies = new Set(source.metrics.filter((metric) => metric.shared).map((metric) => metric.name));
+    // isLeader() is asked before and after each collection: a replica resumed after a freeze may
+    // run a tick before the election's own timer has told it that its lease ended.
+    const gate = (result: CollectionResult): CollectionResult => {
+      if (this.election.isLeader()) return result;
+      if (wholeShared) return this.standby(source);
+      return result.ok && sharedFamilies.size > 0 ? { ...result, samples: result.samples.filter((sample) => !sharedFamilies.has(sample.name)) } : result;
+    };
+    const ticks = timer(0, intervalMs).pipe(
+      exhaustMap(() => (wholeShared && !this.election.isLeader() ? of(this.standby(source)) : this.collectOnce(source, timeoutMs).pipe(map(gate)))),
+    );
+    if (!wholeShared && sharedFamilies.size === 0) return ticks;
+    // A change of holder restarts the ticks: a new holder collects at once, a former one clears at once.
+    // Like a tick, standing by is asynchronous: no sink hears of a source before the engine has started
+    // (uWS crashes publishing to the live stream before it listens).
+    const standingBy = timer(0).pipe(map(() => this.standby(source)));
+    return this.election.leadership$.pipe(switchMap((leader) => (wholeShared && !leader ? standingBy : ticks)));
+  }
+
+  private standby(source: MetricSource): CollectionResult {
+    return { source: source.name, timestamp: this.clock.epochMs(), durationSeconds: 0, ok: false, standby: true, error: 'standby: another replica holds the cluster election and collects this shared source' };
   }
 
   private collectOnce(source: MetricSource, timeoutMs: number): Observable<CollectionResult> {

@@ -77,7 +77,8 @@ const SYS_TOPICS: ReadonlyMap<string, WatchedTopic> = new Map(
 );
 
 export const MQTT_METRICS: readonly MetricDescriptor[] = [
-  ...SYS_METRICS.map(({ name, help, type, labelNames }) => ({ name, help, type, ...(labelNames ? { labelNames } : {}) })),
+  // The broker's statistics are the same for every replica: with an election only the holder shows them.
+  ...SYS_METRICS.map(({ name, help, type, labelNames }) => ({ name, help, type, ...(labelNames ? { labelNames } : {}), shared: true as const })),
   { name: 'mqtt_topics_total', help: 'Distinct topics seen under the telemetry filter: exact up to 10000, estimated (HyperLogLog, ~1 %) above', type: 'gauge' },
   { name: 'iotflow_telemetry_messages_total', help: 'Messages received on the telemetry topic filter', type: 'counter' },
   { name: 'mqtt_sys_payload_errors_total', help: 'Payloads on watched $SYS topics that were malformed or out of range, and ignored', type: 'counter' },
@@ -119,6 +120,16 @@ export function parseSysMessage(topic: string, payload: string): SysUpdate | Sys
   const value = match ? Number(match[1]) : NaN;
   if (!Number.isFinite(value)) return new SysPayloadError(topic, payload, format.expected);
   return { name: watched.metric.name, ...(watched.labels ? { labels: watched.labels } : {}), value, fallback: watched.fallback };
+}
+
+/**
+ * The filter the source subscribes to for telemetry: in a shared subscription
+ * (`$share/<group>/<filter>`, MQTT 5 and Mosquitto 2) the broker hands each message to one member of
+ * the group, so replicas split the messages instead of each counting all of them. Messages still
+ * arrive under their real topic, which the plain filter matches.
+ */
+export function telemetrySubscription(filter: string, shareGroup: string | undefined): string {
+  return shareGroup === undefined ? filter : `$share/${shareGroup}/${filter}`;
 }
 
 /** How many silent $SYS publish periods make the broker statistics stale. */

@@ -8,7 +8,7 @@ import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
 import { scrubSecrets, urlSecrets } from '../src/redact';
-import { MQTT_METRICS, MqttState, sysSilence } from './mqtt-sys';
+import { MQTT_METRICS, MqttState, sysSilence, telemetrySubscription } from './mqtt-sys';
 import type { MetricSource, Sample } from './source';
 
 const RECONNECT_MIN_MS = 1000;
@@ -19,7 +19,8 @@ const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 2000;
 
 /**
- * Source `mqtt`: one long-lived client subscribed to `$SYS/#` and to the telemetry filter. Values
+ * Source `mqtt`: one long-lived client subscribed to `$SYS/#` and to the telemetry filter (shared
+ * among the replicas by default, see telemetrySubscription). Values
  * change as messages arrive; collect() hands the engine the latest state, and fails only without
  * a connection. The telemetry count needs nothing else; the broker statistics leave the snapshot
  * while $SYS is silent for three of the broker's publish periods (logged once per silence).
@@ -113,7 +114,7 @@ export class MqttSource implements MetricSource {
     this.lastSysMessageAtMs = this.clock.monotonicMs();
     this.state.connectionOpened();
     client.options.reconnectPeriod = RECONNECT_MIN_MS;
-    const telemetry = this.config.mqttTelemetryTopic;
+    const telemetry = telemetrySubscription(this.config.mqttTelemetryTopic, this.config.mqttShareGroup);
     client.subscribe({ '$SYS/#': { qos: 0 }, [telemetry]: { qos: 1 } }, (error, granted) => {
       if (error) return; // the connection closed meanwhile; the next 'connect' subscribes again
       for (const grant of granted ?? []) {

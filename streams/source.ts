@@ -24,6 +24,11 @@ export interface MetricDescriptor {
    * the source recovers, so Prometheus marks it stale. Only `redis_status` sets it.
    */
   readonly valueWhileDown?: number;
+  /**
+   * Describes a target every replica shares (the broker's statistics): with `CLUSTER_ELECTION`, only
+   * the elected replica shows it. A whole shared source is marked in the source table instead.
+   */
+  readonly shared?: true;
 }
 
 /**
@@ -65,4 +70,9 @@ export interface CollectionFailure extends CollectionOutcome {
   readonly ok: false;
   /** Message safe to expose: no credentials (sources redact before throwing). */
   readonly error: string;
+  /**
+   * Not a failure: the source is shared and another replica holds the election, so nothing was
+   * collected and nothing is shown (no series, no collector_up); /health lists it as standby.
+   */
+  readonly standby?: true;
 }

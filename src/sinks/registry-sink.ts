@@ -59,6 +59,12 @@ export class RegistrySink implements CollectionSink {
     const owned = this.families.get(result.source);
     if (!owned) return;
     const source = { source: result.source };
+    if (!result.ok && result.standby) {
+      // Another replica shows this shared source: nothing of it here, not even collector_up 0 to alert on.
+      for (const { family } of owned.values()) family.replace([]);
+      for (const gauge of [this.up, this.duration, this.lastSuccess]) gauge.remove(source);
+      return;
+    }
     this.duration.set(source, result.durationSeconds);
     if (result.ok) {
       this.replaceSamples(result.source, owned, result.samples);

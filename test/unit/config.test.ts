@@ -28,6 +28,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ COLLECTION_INTERVAL_SECONDS: '1' }).collectionTimeoutSeconds).toBe(0.5);
   });
 
+  it('issue 14: telemetry is shared in group iotflow-metrics by default; an empty MQTT_SHARE_GROUP turns sharing off', () => {
+    expect(loadConfig({}).mqttShareGroup).toBe('iotflow-metrics');
+    expect(loadConfig({ MQTT_SHARE_GROUP: 'fleet-a' }).mqttShareGroup).toBe('fleet-a');
+    expect(loadConfig({ MQTT_SHARE_GROUP: '' }).mqttShareGroup).toBeUndefined();
+    for (const group of ['a/b', 'a+', '#']) {
+      expect(errorOf({ MQTT_SHARE_GROUP: group }).message).toBe(
+        `MQTT_SHARE_GROUP="${group}" is invalid: expected a shared-subscription group name without /, + or # (empty: no sharing)`,
+      );
+    }
+  });
+
+  it('issue 14: CLUSTER_ELECTION is off by default and takes true or false', () => {
+    expect(loadConfig({}).clusterElection).toBe(false);
+    expect(loadConfig({ CLUSTER_ELECTION: 'true' }).clusterElection).toBe(true);
+    expect(errorOf({ CLUSTER_ELECTION: 'yes' }).message).toBe('CLUSTER_ELECTION="yes" is invalid: expected true or false');
+  });
+
   it('accepts a subset of sources', () => {
     expect([...loadConfig({ SOURCES: 'system, redis' }).sources]).toEqual(['system', 'redis']);
   });

@@ -1,4 +1,5 @@
-import { defer, NEVER, Observable, of, throwError } from 'rxjs';
+import { defer, map, NEVER, Observable, of, shareReplay, tap, throwError } from 'rxjs';
+import type { Election } from '../../src/cluster/election';
 import { TestScheduler } from 'rxjs/testing';
 import type { Clock } from '../../src/clock';
 import { CollectionEngine, type CollectionSink } from '../../streams/engine';
@@ -158,6 +159,68 @@ describe('CollectionEngine (marble)', () => {
       flush();
     });
     expect(received).toEqual(['app ok:0', 'app ok:1', 'app ok:2']);
+  });
+});
+
+describe('CollectionEngine with a cluster election (issue 14, marble)', () => {
+  let scheduler: TestScheduler;
+  let clock: Clock;
+
+  beforeEach(() => {
+    scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    clock = { epochMs: () => scheduler.now(), monotonicMs: () => scheduler.now() };
+  });
+
+  /** An election whose holder changes as the marble says ('y' holds, 'n' does not). */
+  function scriptedElection(marble: string, cold: (marble: string, values: Record<string, boolean>) => Observable<boolean>): Election {
+    let leading = false;
+    const leadership$ = cold(marble, { y: true, n: false }).pipe(tap((value) => (leading = value)), shareReplay(1));
+    return { isLeader: () => leading, leadership$ };
+  }
+
+  const withStandby = (result: CollectionResult) =>
+    result.ok ? `${result.source} ok:${result.samples.map((s) => s.name).join('+')}` : `${result.source} ${result.standby ? 'standby' : 'fail'}`;
+
+  it('collects a shared source only while holding, at once on taking over, and stands by at once on losing', () => {
+    scheduler.run(({ expectObservable, cold }) => {
+      const database = scriptedSource('database', () => of([{ name: 'db', value: 1 }]));
+      const election = scriptedElection('n 14ms y 14ms n', cold);
+      const engine = new CollectionEngine([database], [], { intervalMs: 10, timeoutMs: 5, sharedSources: new Set(['database']) }, clock, election);
+      expectObservable(engine.results$.pipe(map(withStandby)), '^ 40ms !').toBe('a 14ms b 9ms b 4ms a', {
+        a: 'database standby',
+        b: 'database ok:db',
+      });
+    });
+  });
+
+  it('leaves the shared families out of a partly shared source while another replica holds', () => {
+    scheduler.run(({ expectObservable, cold }) => {
+      const mqtt: MetricSource = {
+        name: 'mqtt',
+        metrics: [{ name: 'broker', help: '', type: 'gauge', shared: true }, { name: 'telemetry', help: '', type: 'counter' }],
+        collect: () => of([{ name: 'broker', value: 1 }, { name: 'telemetry', value: 2 }]),
+      };
+      const election = scriptedElection('n 14ms y', cold);
+      const engine = new CollectionEngine([mqtt], [], { intervalMs: 10, timeoutMs: 5, sharedSources: new Set() }, clock, election);
+      expectObservable(engine.results$.pipe(map(withStandby)), '^ 25ms !').toBe('a 9ms a 4ms b 9ms b', {
+        a: 'mqtt ok:telemetry',
+        b: 'mqtt ok:broker+telemetry',
+      });
+    });
+  });
+
+  it('asks the election again before a tick: a resumed holder whose lease ended collects nothing', () => {
+    scheduler.run(({ expectObservable, cold }) => {
+      let collections = 0;
+      const database = scriptedSource('database', () => (collections++, of([{ name: 'db', value: 1 }])));
+      let leaseValid = true;
+      const election: Election = { isLeader: () => leaseValid, leadership$: cold('y') };
+      const engine = new CollectionEngine([database], [], { intervalMs: 10, timeoutMs: 5, sharedSources: new Set(['database']) }, clock, election);
+      // The lease ends at 5 ms; the election has not said so yet when the tick of 10 ms comes.
+      scheduler.schedule(() => (leaseValid = false), 5);
+      expectObservable(engine.results$.pipe(map(withStandby)), '^ 15ms !').toBe('b 9ms a', { a: 'database standby', b: 'database ok:db' });
+      scheduler.schedule(() => expect(collections).toBe(1), 15);
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MQTT_METRICS, MqttState, parseSysMessage, SysPayloadError, sysSilence, type SysTiming } from '../../streams/mqtt-sys';
+import { MQTT_METRICS, MqttState, parseSysMessage, SysPayloadError, sysSilence, telemetrySubscription, type SysTiming } from '../../streams/mqtt-sys';
 
 /** A real $SYS tree, as Mosquitto 2.0.11 sent it on subscribe (topic TAB payload, one a line). */
 const MOSQUITTO_2_SYS: readonly [string, string][] = readFileSync(path.join(__dirname, '..', 'fixtures', 'mqtt', 'mosquitto-2.0.11-sys.tsv'), 'utf8')
@@ -198,5 +198,20 @@ describe('sysSilence', () => {
     const reason = sysSilence(1_007_000, timing({ lastSysMessageAtMs: 1_000_000, sysPeriodMs: 2000 }));
     expect(reason).toBe('no $SYS message for 7 s, where the broker published one every 2 s before on this connection');
     expect(reason).not.toContain('sys_interval 0');
+  });
+});
+
+describe('issue 14: telemetry shared among replicas', () => {
+  it('subscribes to $share/<group>/<filter>, or to the plain filter without a group', () => {
+    expect(telemetrySubscription('iotflow/devices/+/telemetry/#', 'iotflow-metrics')).toBe('$share/iotflow-metrics/iotflow/devices/+/telemetry/#');
+    expect(telemetrySubscription('iotflow/devices/+/telemetry/#', undefined)).toBe('iotflow/devices/+/telemetry/#');
+  });
+
+  it('marks the broker statistics shared and keeps the telemetry share per replica', () => {
+    const shared = MQTT_METRICS.filter((metric) => metric.shared).map((metric) => metric.name);
+    expect(shared).toContain('mqtt_connections_active');
+    expect(shared).toContain('mqtt_messages_dropped_per_minute');
+    expect(shared).not.toContain('iotflow_telemetry_messages_total');
+    expect(shared).not.toContain('mqtt_topics_total');
   });
 });

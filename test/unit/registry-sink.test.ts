@@ -48,6 +48,18 @@ describe('RegistrySink', () => {
     expect(sampleValue(samples, 'redis_keys_total')).toBeUndefined();
   });
 
+  it('issue 14: a standby result (another replica holds the election) shows nothing of the source, not even collector_up or its down-values', async () => {
+    sink.apply(ok([{ name: 'redis_status', value: 1 }, { name: 'redis_keys_total', value: 42 }]));
+    sink.apply({ source: 'redis', ok: false, standby: true, error: 'standby', timestamp: 1_700_000_015_000, durationSeconds: 0 });
+    const samples = await scrape(registry);
+    for (const name of ['redis_status', 'redis_keys_total', 'collector_up', 'collector_duration_seconds', 'collector_last_success_timestamp_seconds']) {
+      expect(sampleValue(samples, name)).toBeUndefined();
+    }
+    expect(sampleValue(samples, 'collector_errors_total', { source: 'redis' })).toBe(0);
+    sink.apply(ok([{ name: 'redis_status', value: 1 }]));
+    expect(sampleValue(await scrape(registry), 'collector_up', { source: 'redis' })).toBe(1);
+  });
+
   it('exposes a successful collection, mirroring counters as given', async () => {
     sink.apply(ok([
       { name: 'redis_status', value: 1 },

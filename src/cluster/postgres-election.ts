@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { inject, injectable } from 'inversify';
+import { Client } from 'pg';
+import { Gauge, type Registry } from 'prom-client';
+import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
+import { TYPES } from '../../container/identifiers';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import { describeDatabaseError } from '../db/database-pool';
+import type { Logger } from '../logger';
+import type { Election } from './election';
+
+/** The advisory lock (two-int4 form, so pg_locks shows it as classid/objid): "iotf", 14. */
+const LOCK_CLASS = 0x696f7466;
+const LOCK_OBJECT = 14;
+/** A holder trusts its lease for this share of it after a renewal began: the server's clock may run a little faster. */
+const LEASE_TRUST = 0.8;
+/** Renewals (and a standby's attempts) per lease. */
+const ROUNDS_PER_LEASE = 3;
+
+/**
+ * Election through a PostgreSQL advisory lock held by a session of its own, made a lease by
+ * `idle_session_timeout` (PostgreSQL 14+): the server ends the session, and so frees the lock,
+ * when the holder has sent nothing for one lease (one collection interval). The holder renews by
+ * checking every third of a lease that its session still holds the lock; standbys try
+ * pg_try_advisory_lock as often.
+ *
+ * - Killed holder: its socket closes, the server frees the lock at once; a standby takes it at its
+ *   next attempt (≤ a third of an interval).
+ * - Frozen or cut-off holder: its session goes idle, the server ends it after one lease, a standby
+ *   takes the lock within a third more. The holder itself stopped trusting its lease at
+ *   0.8 of a lease after its last renewal began, by its monotonic clock, before the server ended
+ *   the session: on resume it knows at once that it no longer holds, without asking.
+ * - Stepping down always ends the session, so the lock is never held by a replica that does not
+ *   think it holds it.
+ */
+@injectable()
+export class PostgresElection implements Election {
+  private readonly leading = new BehaviorSubject(false);
+  readonly leadership$: Observable<boolean> = this.leading.pipe(distinctUntilChanged());
+  private readonly leaseMs: number;
+  private readonly roundMs: number;
+  private readonly identity = `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  private readonly leaderGauge: Gauge;
+  private client: Client | undefined;
+  private trustedUntilMs = -Infinity;
+  private nextRound: NodeJS.Timeout | undefined;
+  private leaseEnd: NodeJS.Timeout | undefined;
+  private running = false;
+  private lastProblem: string | undefined;
+
+  constructor(
+    @inject(TYPES.Config) private readonly config: Config,
+    @inject(TYPES.Logger) private readonly logger: Logger,
+    @inject(TYPES.Clock) private readonly clock: Clock,
+    @inject(TYPES.Registry) registry: Registry,
+  ) {
+    this.leaseMs = config.collectionIntervalSeconds * 1000;
+    this.roundMs = this.leaseMs / ROUNDS_PER_LEASE;
+    this.leaderGauge = new Gauge({ name: 'cluster_leader', help: '1 while this replica holds the election and collects the shared sources, else 0', registers: [registry] });
+    this.leaderGauge.set(0);
+  }
+
+  isLeader(): boolean {
+    return this.leading.value && this.clock.monotonicMs() < this.trustedUntilMs;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.round();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.nextRound);
+    // Ending the session frees the lock now: a standby takes over at its next attempt.
+    await this.stepDown('shutting down');
+  }
+
+  private async round(): Promise<void> {
+    const startedMs = this.clock.monotonicMs();
+    try {
+      const client = this.client ?? (await this.connect());
+      const holds = this.leading.value ? await this.stillHolds(client) : await this.tryLock(client);
+      if (holds) this.renewed(startedMs);
+      else if (this.leading.value) void this.stepDown('its session no longer holds the lock');
+      this.lastProblem = undefined;
+    } catch (error) {
+      const problem = describeDatabaseError(error, this.config.databaseUrl);
+      void this.stepDown(problem);
+      if (problem !== this.lastProblem) this.logger.warn(`cluster election: ${problem}; retrying every ${Math.round(this.roundMs)} ms`);
+      this.lastProblem = problem;
+    }
+    if (this.running) this.nextRound = setTimeout(() => void this.round(), this.roundMs);
+  }
+
+  private async connect(): Promise<Client> {
+    const client = new Client({
+      connectionString: this.config.databaseUrl,
+      application_name: 'iotflow-metrics-election',
+      connectionTimeoutMillis: Math.ceil(this.roundMs),
+      query_timeout: Math.ceil(this.roundMs),
+      keepAlive: true,
+    });
+    // A broken session has lost its lock: stop holding at once.
+    client.on('error', () => {
+      if (this.client === client) void this.stepDown('its database session broke');
+    });
+    this.client = client;
+    try {
+      await client.connect();
+      await client.query(`SET idle_session_timeout = ${Math.ceil(this.leaseMs)}`);
+    } catch (error) {
+      throw error; // round() steps down, which ends this client
+    }
+    return client;
+  }
+
+  private async tryLock(client: Client): Promise<boolean> {
+    const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_CLASS, LOCK_OBJECT]);
+    return result.rows[0]?.locked === true;
+  }
+
+  /** Resets the session's idle timer, and tells whether the lock is still this session's. */
+  private async stillHolds(client: Client): Promise<boolean> {
+    const result = await client.query<{ holds: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                        AND classid = $1::oid AND objid = $2::oid AND objsubid = 2) AS holds`,
+      [LOCK_CLASS, LOCK_OBJECT],
+    );
+    return result.rows[0]?.holds === true;
+  }
+
+  private renewed(startedMs: number): void {
+    this.trustedUntilMs = startedMs + this.leaseMs * LEASE_TRUST;
+    clearTimeout(this.leaseEnd);
+    // No renewal in time (a hung query, a frozen process): stop holding when the trust ends.
+    this.leaseEnd = setTimeout(() => {
+      if (!this.isLeader()) void this.stepDown('its lease ran out before a renewal');
+    }, Math.max(0, this.trustedUntilMs - this.clock.monotonicMs()));
+    if (!this.leading.value) {
+      this.logger.info(`cluster election: ${this.identity} now holds the election and collects the shared sources`);
+      this.leaderGauge.set(1);
+      this.leading.next(true);
+    }
+  }
+
+  private async stepDown(reason: string): Promise<void> {
+    clearTimeout(this.leaseEnd);
+    this.trustedUntilMs = -Infinity;
+    if (this.leading.value) {
+      this.logger.warn(`cluster election: ${this.identity} no longer holds the election (${reason})`);
+      this.leaderGauge.set(0);
+      this.leading.next(false);
+    }
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}
