@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -121,4 +122,13 @@ export function kernelTcpMemoryBytes(): number {
   const match = /^TCP:.* mem (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'));
   if (!match) throw new Error('no TCP mem in /proc/net/sockstat');
   return Number(match[1]) * 4096;
+}
+
+/**
+ * Send-queue memory the kernel holds for the sockets of one local port (`ss`'s skmem `w`), orphaned
+ * ones included: unlike /proc/net/sockstat, other processes' traffic does not count.
+ */
+export function portSendQueueBytes(port: number): number {
+  const listing = execFileSync('ss', ['-tmnH', 'state', 'all', `( sport = :${port} )`], { encoding: 'utf8' });
+  return [...listing.matchAll(/skmem:\([^)]*\bw(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
