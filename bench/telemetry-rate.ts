@@ -41,7 +41,8 @@ export const MAX_MESSAGES_PER_PUBLISHER = 60_000;
 export async function measureTelemetryRate(options: TelemetryRateOptions): Promise<TelemetryRateResult> {
   const { mqttUrl, messages, publishers = 1, devices = 100, idleTimeoutMs = 3000 } = options;
   if (messages / publishers > MAX_MESSAGES_PER_PUBLISHER) throw new Error(`${messages} messages need more than ${publishers} publishers (at most ${MAX_MESSAGES_PER_PUBLISHER} each)`);
-  const config = loadConfig({ MQTT_URL: mqttUrl, SOURCES: 'mqtt', LOG_LEVEL: 'silent', MQTT_TELEMETRY_TOPIC: 'iotflow/devices/+/telemetry/#' });
+  // A share group of its own: an exporter already running on the same broker must not split the count.
+  const config = loadConfig({ MQTT_URL: mqttUrl, SOURCES: 'mqtt', LOG_LEVEL: 'silent', MQTT_TELEMETRY_TOPIC: 'iotflow/devices/+/telemetry/#', MQTT_SHARE_GROUP: `iotflow-metrics-bench-${process.pid}` });
   const source = new MqttSource(config, createLogger('silent'), systemClock);
   source.start();
   try {

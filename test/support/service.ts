@@ -8,6 +8,12 @@ import { MetricsService } from '../../src/service';
 
 export const ROOT = path.join(__dirname, '..', '..');
 
+/**
+ * Services of one test process share a telemetry group, and no other: test files running at the
+ * same time on the machine's broker would otherwise split each other's messages (issue 14).
+ */
+const TEST_SHARE_GROUP = { MQTT_SHARE_GROUP: `iotflow-metrics-test-${process.pid}` };
+
 export interface RunningService {
   readonly port: number;
   readonly container: Container;
@@ -20,7 +26,7 @@ export interface RunningService {
  * `beforeStart` may bind or add routes, as an embedding application would.
  */
 export async function startService(env: Record<string, string> = {}, beforeStart?: (container: Container) => void): Promise<RunningService> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...TEST_SHARE_GROUP, ...env });
   const logLines: string[] = [];
   const logger: Logger = createLogger(config.logLevel, (line) => logLines.push(line));
   const container = createContainer(config, logger);
@@ -42,7 +48,7 @@ export interface SpawnedService {
 /** Starts the built service (dist/, built by global setup) as its own process. */
 export function spawnService(env: Record<string, string>): SpawnedService {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...TEST_SHARE_GROUP, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
