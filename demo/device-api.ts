@@ -83,6 +83,7 @@ export class HttpTrafficDriver {
   private readonly rate: SteadyRate;
   private sent = 0;
   private failing = false;
+  private stopped = false;
 
   constructor(private readonly options: TrafficOptions) {
     const secure = options.baseUrl.startsWith('https:');
@@ -91,7 +92,9 @@ export class HttpTrafficDriver {
     this.rate = steadyRate(options.requestsPerSecond, () => this.sendNext());
   }
 
+  /** Stops sending; requests still in flight are cut off without a word. */
   stop(): void {
+    this.stopped = true;
     this.rate.stop();
     this.agent.destroy();
   }
@@ -110,7 +113,7 @@ export class HttpTrafficDriver {
         this.failing = false;
       },
       (error: unknown) => {
-        if (!this.failing) this.options.onProblem?.(`traffic: ${method} ${path} failed: ${errorText(error)}`);
+        if (!this.failing && !this.stopped) this.options.onProblem?.(`traffic: ${method} ${path} failed: ${errorText(error)}`);
         this.failing = true;
       },
     );

@@ -1,0 +1,198 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { createFleetDatabase, FLEET_DATABASE_MARK } from '../../demo/fleet-database';
+import { PROMETHEUS_BINARY, SCRAPE_JOB } from '../../demo/prometheus';
+import { get, parseExposition, sampleValue } from '../support/http';
+import { sparePort } from '../support/ports';
+import { createTestDatabase, databaseUrl, dropTestDatabase, withConnection } from '../support/postgres';
+import { killAllRedisServers, startRedisServer } from '../support/redis';
+import { eventually, ROOT } from '../support/service';
+
+const READY_LINE = /Ctrl-C stops everything the demo started/;
+/** Creating the database, one collection of every source and Prometheus starting, on a busy machine. */
+const READY_TIMEOUT_MS = 90_000;
+const hasPrometheus = existsSync(PROMETHEUS_BINARY);
+
+const databaseExists = (name: string) =>
+  withConnection('postgres', async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm run demo (the built demo, small: 50 devices, 20 messages/s)', () => {
+  const database = `iotflow_demo_test_${randomBytes(6).toString('hex')}`;
+  let redis: Redis;
+  let demo: ChildProcess;
+  let output = '';
+  let exited: Promise<number | null>;
+  let port: number;
+  let prometheusPort: number;
+
+  const scrape = async () => parseExposition((await get(port, '/metrics')).body).samples;
+
+  beforeAll(async () => {
+    // A Redis of its own: the demo's cache traffic would keep the shared Redis's keyspace moving under redis.test.ts.
+    const redisPort = await sparePort();
+    await startRedisServer(redisPort);
+    redis = new Redis(`redis://127.0.0.1:${redisPort}`);
+    [port, prometheusPort] = [await sparePort(), await sparePort()];
+    demo = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'dist', 'demo', 'main.js'),
+        ...['--devices', '50', '--rate', '20', '--http-rate', '30', '--database', database],
+        ...(hasPrometheus ? ['--prometheus', '--prometheus-port', String(prometheusPort)] : []),
+      ],
+      {
+        // Nothing else set: the machine's PostgreSQL and Mosquitto, as on a fresh machine. A short
+        // online window, so devices that disconnect leave the online count within the test.
+        env: { PATH: process.env.PATH ?? '', PORT: String(port), COLLECTION_INTERVAL_SECONDS: '1', DEVICE_ONLINE_WINDOW_SECONDS: '3', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    demo.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    demo.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    exited = new Promise((resolve) => demo.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the demo was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output}`)), READY_TIMEOUT_MS);
+      demo.stdout!.on('data', () => READY_LINE.test(output) && (clearTimeout(timer), resolve()));
+      void exited.then((code) => (clearTimeout(timer), reject(new Error(`the demo exited with ${code} before it was ready:\n${output}`))));
+    });
+  }, READY_TIMEOUT_MS + 10_000);
+
+  afterAll(async () => {
+    if (demo?.exitCode === null) {
+      demo.kill('SIGKILL');
+      await exited;
+    }
+    redis?.disconnect();
+    await killAllRedisServers();
+    await dropTestDatabase(database);
+  });
+
+  it('case 1: every source is up within one interval, each on a line of its own, and the URLs to open are printed', async () => {
+    for (const source of ['system', 'app', 'database', 'iotflow', 'redis', 'mqtt']) expect(output).toMatch(new RegExp(`^  ${source} +up$`, 'm'));
+    const health = JSON.parse((await get(port, '/health')).body) as { status: string; sources: Record<string, { up: boolean }> };
+    expect(health.status).toBe('ok');
+    for (const suffix of ['/', '/metrics', '/health']) expect(output).toContain(`http://127.0.0.1:${port}${suffix} `);
+    expect(output).toContain(`ws://127.0.0.1:${port}/stream`);
+  });
+
+  it('case 2: the fleet is 50 devices whose online count moves, and telemetry keeps arriving', async () => {
+    const online = new Set<number>();
+    const telemetry: number[] = [];
+    await eventually(
+      async () => {
+        const samples = await scrape();
+        expect(sampleValue(samples, 'iotflow_devices_total')).toBe(50);
+        online.add(sampleValue(samples, 'iotflow_devices_online')!);
+        telemetry.push(sampleValue(samples, 'iotflow_telemetry_messages_total')!);
+        return online.size >= 2 && telemetry.length >= 3 ? true : undefined;
+      },
+      'the online count to move',
+      60,
+      500,
+    );
+    expect(telemetry[telemetry.length - 1]).toBeGreaterThan(telemetry[0]);
+  });
+
+  it('case 3: the device API reads through Redis: cache hits and misses, keys under the demo prefix', async () => {
+    await eventually(async () => {
+      const samples = await scrape();
+      return sampleValue(samples, 'redis_cache_hits_total')! > 0 && sampleValue(samples, 'redis_cache_misses_total')! > 0 ? true : undefined;
+    }, 'cache hits and misses');
+    expect((await redis.keys(`${database}:device:*`)).length).toBeGreaterThan(0);
+  });
+
+  it('case 4: the embedding routes are counted under their templates, 404s and 500s included', async () => {
+    const count = (method: string, endpoint: string, status: string, samples: Map<string, number>) =>
+      sampleValue(samples, 'http_requests_total', { method, endpoint, status }) ?? 0;
+    await eventually(
+      async () => {
+        const samples = await scrape();
+        const counts = [
+          count('GET', '/api/v1/devices/:id', '200', samples),
+          count('GET', '/api/v1/devices/:id', '404', samples),
+          count('POST', '/api/v1/devices/:id/telemetry', '202', samples),
+          count('POST', '/api/v1/devices/:id/telemetry', '500', samples),
+        ];
+        return counts.every((value) => value > 0) ? true : undefined;
+      },
+      'every route and status',
+      60,
+      500,
+    );
+    expect([...(await scrape()).keys()].filter((series) => /endpoint="\/api\/v1\/devices\/\d/.test(series))).toEqual([]);
+  });
+
+  (hasPrometheus ? it : it.skip)('case 5: with --prometheus, Prometheus scrapes the exporter: up == 1', async () => {
+    expect(output).toContain(`http://127.0.0.1:${prometheusPort} `);
+    const query = encodeURIComponent(`up{job="${SCRAPE_JOB}"}`);
+    await eventually(
+      async () => {
+        const answer = (await (await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/query?query=${query}`)).json()) as { data: { result: { value: [number, string] }[] } };
+        return answer.data.result[0]?.value[1] === '1' ? true : undefined;
+      },
+      'Prometheus to scrape the demo',
+      60,
+      500,
+    );
+  });
+
+  it('case 6: SIGINT stops everything it started: exit 0, its database and cache keys gone, no child left', async () => {
+    const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(demo.pid)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((line) => line.trim() !== '')
+      .map(Number);
+    if (hasPrometheus) expect(children.length).toBeGreaterThan(0);
+    expect(await databaseExists(database)).toBe(true);
+    demo.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain(`dropped database ${database}`);
+    expect(await databaseExists(database)).toBe(false);
+    expect(await redis.keys(`${database}:*`)).toEqual([]);
+    expect(children.filter(alive)).toEqual([]);
+  });
+});
+
+describe('the fleet database (demo/fleet-database.ts)', () => {
+  it('case 7: a database it did not create is refused and left alone, never replaced', async () => {
+    const name = await createTestDatabase();
+    try {
+      await withConnection(name, (client) => client.query('CREATE TABLE precious (a int); INSERT INTO precious VALUES (1)'));
+      await expect(createFleetDatabase({ adminUrl: databaseUrl('postgres'), name, devices: 3 })).rejects.toThrow(`database "${name}" exists and was not created by iotflow-metrics`);
+      expect(await withConnection(name, async (client) => (await client.query('SELECT a FROM precious')).rows)).toEqual([{ a: 1 }]);
+    } finally {
+      await dropTestDatabase(name);
+    }
+  });
+
+  it('case 8: a fleet database of the same name is recreated with the new fleet, and drop removes it', async () => {
+    const name = `iotflow_fleet_test_${randomBytes(6).toString('hex')}`;
+    const first = await createFleetDatabase({ adminUrl: databaseUrl('postgres'), name, devices: 3 });
+    try {
+      expect(first.replaced).toBe(false);
+      const second = await createFleetDatabase({ adminUrl: databaseUrl('postgres'), name, devices: 7 });
+      expect(second.replaced).toBe(true);
+      const counts = await withConnection(name, async (client) =>
+        (await client.query(`SELECT (SELECT count(*)::int FROM devices) AS devices, (SELECT count(*)::int FROM users) AS users,
+                                    (SELECT count(*)::int FROM device_auth) AS auth, shobj_description(d.oid, 'pg_database') AS mark
+                             FROM pg_database d WHERE datname = current_database()`)).rows[0],
+      );
+      expect(counts).toEqual({ devices: 7, users: 2, auth: 7, mark: FLEET_DATABASE_MARK });
+      await second.drop();
+      expect(await databaseExists(name)).toBe(false);
+    } finally {
+      await first.drop();
+    }
+  });
+});
