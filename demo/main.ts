@@ -71,11 +71,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
-  const step = async <T>(work: Promise<T>): Promise<T> => {
-    const value = await work;
-    if (stopping) throw new Cancelled();
-    return value;
-  };
+  // Each step starts only if no signal came; what a step started is in `undo` before the next one asks.
+  const step = <T>(work: () => Promise<T>): Promise<T> => (stopping ? Promise.reject(new Cancelled()) : work());
 
   try {
     await run(options, baseConfig, undo, step);
@@ -91,11 +88,11 @@ async function run(
   options: DemoOptions,
   baseConfig: Config,
   undo: { what: string; run: () => Promise<unknown> | void }[],
-  step: <T>(work: Promise<T>) => Promise<T>,
+  step: <T>(work: () => Promise<T>) => Promise<T>,
 ): Promise<void> {
   say('iotflow-metrics demo: a simulated IoTFlow fleet and the exporter watching it');
 
-  const database = await step(
+  const database = await step(() =>
     createFleetDatabase({ adminUrl: baseConfig.databaseUrl, name: options.database, devices: options.devices, onlineWindowSeconds: baseConfig.deviceOnlineWindowSeconds }),
   );
   const server = new URL(database.url);
@@ -115,7 +112,7 @@ async function run(
   const cacheKeyPrefix = `${database.name}:`;
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // A Redis going away shows as the `redis` source down; the cache is then skipped.
-  await step(redis.connect().catch((error: unknown) => Promise.reject(new Error(`cannot reach Redis (REDIS_URL): ${errorText(error)}`))));
+  await step(() => redis.connect().catch((error: unknown) => Promise.reject(new Error(`cannot reach Redis (REDIS_URL): ${errorText(error)}`))));
   undo.push({
     what: 'removing the cache keys',
     run: async () => {
@@ -124,7 +121,7 @@ async function run(
     },
   });
 
-  const fleet = await step(
+  const fleet = await step(() =>
     FleetSimulator.start({ pool, mqttUrl: config.mqttUrl, devices: options.devices, ratePerSecond: options.rate, onProblem: (message) => logger.warn(message) }).catch(
       (error: unknown) => Promise.reject(new Error(`cannot reach the MQTT broker (MQTT_URL): ${errorText(error)}`)),
     ),
@@ -135,7 +132,7 @@ async function run(
   const routes = container.get(TYPES.RouteTable);
   for (const route of deviceApiRoutes({ pool, redis, cacheKeyPrefix, fleet })) routes.add(route);
   const service = new MetricsService(container);
-  const port = await step(service.start());
+  const port = await step(() => service.start());
   undo.push({ what: 'stopping the exporter', run: () => service.stop() });
 
   const scheme = config.tls ? 'https' : 'http';
@@ -148,13 +145,13 @@ async function run(
   say(`\nsources (collected every ${config.collectionIntervalSeconds} s):`);
   const health = container.get(TYPES.HealthState);
   const deadline = Date.now() + (config.collectionIntervalSeconds + config.collectionTimeoutSeconds) * 1000;
-  while (Date.now() < deadline && health.report().status !== 'ok') await step(new Promise((resolve) => setTimeout(resolve, 100)));
+  while (Date.now() < deadline && health.report().status !== 'ok') await step(() => new Promise((resolve) => setTimeout(resolve, 100)));
   for (const [name, state] of Object.entries(health.report().sources)) say(`  ${name.padEnd(9)} ${state.up ? 'up' : `DOWN: ${state.error}`}`);
 
   let prometheusLine: string | undefined;
   if (options.prometheus) {
     try {
-      const prometheus = await step(
+      const prometheus = await step(() =>
         startPrometheus({
           port: options.prometheusPort,
           target: `${host}:${port}`,

@@ -164,6 +164,31 @@ describe('npm run demo (the built demo, small: 50 devices, 20 messages/s)', () =
   });
 });
 
+describe('npm run demo stopped while it starts', () => {
+  it('case 9: SIGINT while the database is being seeded: exit 0 and the database dropped', async () => {
+    const database = `iotflow_demo_test_${randomBytes(6).toString('hex')}`;
+    // Enough devices that seeding takes a while: the signal arrives in the middle of it.
+    const demo = spawn(process.execPath, [path.join(ROOT, 'dist', 'demo', 'main.js'), '--devices', '300000', '--database', database], {
+      env: { PATH: process.env.PATH ?? '', PORT: String(await sparePort()) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    demo.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    demo.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+    try {
+      await eventually(async () => ((await databaseExists(database)) ? true : undefined), 'the demo to create its database', 300, 20);
+      expect(output).not.toContain('  database  '); // still seeding
+      demo.kill('SIGINT');
+      expect({ code: await exited, output }).toEqual({ code: 0, output: expect.stringContaining(`dropped database ${database}`) });
+      expect(await databaseExists(database)).toBe(false);
+    } finally {
+      if (demo.exitCode === null) demo.kill('SIGKILL');
+      await dropTestDatabase(database);
+    }
+  });
+});
+
 describe('the fleet database (demo/fleet-database.ts)', () => {
   it('case 7: a database it did not create is refused and left alone, never replaced', async () => {
     const name = await createTestDatabase();
