@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -7,13 +7,11 @@ import { createFleetDatabase, FLEET_DATABASE_MARK } from '../../demo/fleet-datab
 import { PROMETHEUS_BINARY, SCRAPE_JOB } from '../../demo/prometheus';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { sparePort } from '../support/ports';
+import { DEMO_READY_TIMEOUT_MS, type RunningDemo, startDemo } from '../support/demo';
 import { createTestDatabase, databaseUrl, dropTestDatabase, withConnection } from '../support/postgres';
 import { killAllRedisServers, startRedisServer } from '../support/redis';
 import { eventually, ROOT } from '../support/service';
 
-const READY_LINE = /Ctrl-C stops everything the demo started/;
-/** Creating the database, one collection of every source and Prometheus starting, on a busy machine. */
-const READY_TIMEOUT_MS = 90_000;
 const hasPrometheus = existsSync(PROMETHEUS_BINARY);
 
 const databaseExists = (name: string) =>
@@ -29,62 +27,37 @@ const alive = (pid: number) => {
 };
 
 describe('npm run demo (the built demo, small: 50 devices, 20 messages/s)', () => {
-  const database = `iotflow_demo_test_${randomBytes(6).toString('hex')}`;
   let redis: Redis;
-  let demo: ChildProcess;
-  let output = '';
-  let exited: Promise<number | null>;
-  let port: number;
-  let prometheusPort: number;
+  let demo: RunningDemo;
 
-  const scrape = async () => parseExposition((await get(port, '/metrics')).body).samples;
+  const scrape = async () => parseExposition((await get(demo.port, '/metrics')).body).samples;
 
   beforeAll(async () => {
     // A Redis of its own: the demo's cache traffic would keep the shared Redis's keyspace moving under redis.test.ts.
     const redisPort = await sparePort();
     await startRedisServer(redisPort);
     redis = new Redis(`redis://127.0.0.1:${redisPort}`);
-    [port, prometheusPort] = [await sparePort(), await sparePort()];
-    demo = spawn(
-      process.execPath,
-      [
-        path.join(ROOT, 'dist', 'demo', 'main.js'),
-        ...['--devices', '50', '--rate', '20', '--http-rate', '30', '--database', database],
-        ...(hasPrometheus ? ['--prometheus', '--prometheus-port', String(prometheusPort)] : []),
-      ],
-      {
-        // Nothing else set: the machine's PostgreSQL and Mosquitto, as on a fresh machine. A short
-        // online window, so devices that disconnect leave the online count within the test.
-        env: { PATH: process.env.PATH ?? '', PORT: String(port), COLLECTION_INTERVAL_SECONDS: '1', DEVICE_ONLINE_WINDOW_SECONDS: '3', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    demo.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    demo.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    exited = new Promise((resolve) => demo.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the demo was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output}`)), READY_TIMEOUT_MS);
-      demo.stdout!.on('data', () => READY_LINE.test(output) && (clearTimeout(timer), resolve()));
-      void exited.then((code) => (clearTimeout(timer), reject(new Error(`the demo exited with ${code} before it was ready:\n${output}`))));
+    demo = await startDemo({
+      args: ['--devices', '50', '--rate', '20', '--http-rate', '30'],
+      prometheus: hasPrometheus,
+      // Nothing else set: the machine's PostgreSQL and Mosquitto, as on a fresh machine. A short
+      // online window, so devices that disconnect leave the online count within the test.
+      env: { COLLECTION_INTERVAL_SECONDS: '1', DEVICE_ONLINE_WINDOW_SECONDS: '3', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
     });
-  }, READY_TIMEOUT_MS + 10_000);
+  }, DEMO_READY_TIMEOUT_MS + 10_000);
 
   afterAll(async () => {
-    if (demo?.exitCode === null) {
-      demo.kill('SIGKILL');
-      await exited;
-    }
+    await demo?.cleanUp();
     redis?.disconnect();
     await killAllRedisServers();
-    await dropTestDatabase(database);
   });
 
   it('case 1: every source is up within one interval, each on a line of its own, and the URLs to open are printed', async () => {
-    for (const source of ['system', 'app', 'database', 'iotflow', 'redis', 'mqtt']) expect(output).toMatch(new RegExp(`^  ${source} +up$`, 'm'));
-    const health = JSON.parse((await get(port, '/health')).body) as { status: string; sources: Record<string, { up: boolean }> };
+    for (const source of ['system', 'app', 'database', 'iotflow', 'redis', 'mqtt']) expect(demo.output()).toMatch(new RegExp(`^  ${source} +up$`, 'm'));
+    const health = JSON.parse((await get(demo.port, '/health')).body) as { status: string; sources: Record<string, { up: boolean }> };
     expect(health.status).toBe('ok');
-    for (const suffix of ['/', '/metrics', '/health']) expect(output).toContain(`http://127.0.0.1:${port}${suffix} `);
-    expect(output).toContain(`ws://127.0.0.1:${port}/stream`);
+    for (const suffix of ['/', '/metrics', '/health']) expect(demo.output()).toContain(`http://127.0.0.1:${demo.port}${suffix} `);
+    expect(demo.output()).toContain(`ws://127.0.0.1:${demo.port}/stream`);
   });
 
   it('case 2: the fleet is 50 devices that keep reporting (online count held up, and moving), and telemetry keeps arriving', async () => {
@@ -109,7 +82,7 @@ describe('npm run demo (the built demo, small: 50 devices, 20 messages/s)', () =
       const samples = await scrape();
       return sampleValue(samples, 'redis_cache_hits_total')! > 0 && sampleValue(samples, 'redis_cache_misses_total')! > 0 ? true : undefined;
     }, 'cache hits and misses');
-    expect((await redis.keys(`${database}:device:*`)).length).toBeGreaterThan(0);
+    expect((await redis.keys(`${demo.database}:device:*`)).length).toBeGreaterThan(0);
   });
 
   it('case 4: the embedding routes are counted under their templates, 404s and 500s included', async () => {
@@ -134,11 +107,11 @@ describe('npm run demo (the built demo, small: 50 devices, 20 messages/s)', () =
   });
 
   (hasPrometheus ? it : it.skip)('case 5: with --prometheus, Prometheus scrapes the exporter (up == 1) and loads prometheus/rules/*.yml', async () => {
-    expect(output).toContain(`http://127.0.0.1:${prometheusPort} `);
+    expect(demo.output()).toContain(`${demo.prometheusUrl} `);
     const query = encodeURIComponent(`up{job="${SCRAPE_JOB}"}`);
     await eventually(
       async () => {
-        const answer = (await (await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/query?query=${query}`)).json()) as { data: { result: { value: [number, string] }[] } };
+        const answer = (await (await fetch(`${demo.prometheusUrl}/api/v1/query?query=${query}`)).json()) as { data: { result: { value: [number, string] }[] } };
         return answer.data.result[0]?.value[1] === '1' ? true : undefined;
       },
       'Prometheus to scrape the demo',
@@ -148,28 +121,27 @@ describe('npm run demo (the built demo, small: 50 devices, 20 messages/s)', () =
     // Whatever rule files prometheus/ ships are the ones loaded (none is also an answer).
     const rulesDir = path.join(ROOT, 'prometheus', 'rules');
     const shipped = (existsSync(rulesDir) ? readdirSync(rulesDir) : []).filter((name) => name.endsWith('.yml')).map((name) => path.join(rulesDir, name));
-    const rules = (await (await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/rules`)).json()) as { data: { groups: { file: string }[] } };
+    const rules = (await (await fetch(`${demo.prometheusUrl}/api/v1/rules`)).json()) as { data: { groups: { file: string }[] } };
     expect([...new Set(rules.data.groups.map((group) => group.file))].sort()).toEqual(shipped.sort());
   });
 
   it('case 6: SIGINT stops everything it started: exit 0, its database and cache keys gone, no child left', async () => {
-    const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(demo.pid)], { encoding: 'utf8' })
+    const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(demo.child.pid)], { encoding: 'utf8' })
       .stdout.split('\n')
       .filter((line) => line.trim() !== '')
       .map(Number);
     if (hasPrometheus) expect(children.length).toBeGreaterThan(0);
-    expect(await databaseExists(database)).toBe(true);
-    demo.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(output).toContain(`dropped database ${database}`);
-    expect(await databaseExists(database)).toBe(false);
-    expect(await redis.keys(`${database}:*`)).toEqual([]);
+    expect(await databaseExists(demo.database)).toBe(true);
+    expect(await demo.stop()).toBe(0);
+    expect(demo.output()).toContain(`dropped database ${demo.database}`);
+    expect(await databaseExists(demo.database)).toBe(false);
+    expect(await redis.keys(`${demo.database}:*`)).toEqual([]);
     expect(children.filter(alive)).toEqual([]);
   });
 });
 
 describe('npm run demo stopped while it starts', () => {
-  it('case 9: SIGINT while the database is being seeded: exit 0 and the database dropped', async () => {
+  it('case 7: SIGINT while the database is being seeded: exit 0 and the database dropped', async () => {
     const database = `iotflow_demo_test_${randomBytes(6).toString('hex')}`;
     // Enough devices that seeding takes a while: the signal arrives in the middle of it.
     const demo = spawn(process.execPath, [path.join(ROOT, 'dist', 'demo', 'main.js'), '--devices', '300000', '--database', database], {
@@ -194,7 +166,7 @@ describe('npm run demo stopped while it starts', () => {
 });
 
 describe('the fleet database (demo/fleet-database.ts)', () => {
-  it('case 7: a database it did not create is refused and left alone, never replaced', async () => {
+  it('case 8: a database it did not create is refused and left alone, never replaced', async () => {
     const name = await createTestDatabase();
     try {
       await withConnection(name, (client) => client.query('CREATE TABLE precious (a int); INSERT INTO precious VALUES (1)'));
@@ -205,7 +177,7 @@ describe('the fleet database (demo/fleet-database.ts)', () => {
     }
   });
 
-  it('case 8: a fleet database of the same name is recreated with the new fleet, and drop removes it', async () => {
+  it('case 9: a fleet database of the same name is recreated with the new fleet, and drop removes it', async () => {
     const name = `iotflow_fleet_test_${randomBytes(6).toString('hex')}`;
     const first = await createFleetDatabase({ adminUrl: databaseUrl('postgres'), name, devices: 3 });
     try {
