@@ -111,8 +111,10 @@ async function run(
 
   const cacheKeyPrefix = `${database.name}:`;
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined); // A Redis going away shows as the `redis` source down; the cache is then skipped.
-  await step(() => redis.connect().catch((error: unknown) => Promise.reject(new Error(`cannot reach Redis (REDIS_URL): ${errorText(error)}`))));
+  // A Redis going away shows as the `redis` source down, and the cache is skipped; at start, its error says why it cannot connect.
+  let redisError: unknown;
+  redis.on('error', (error: unknown) => (redisError = error));
+  await step(() => redis.connect().catch((error: unknown) => Promise.reject(new Error(`cannot reach Redis (REDIS_URL): ${errorText(redisError ?? error)}`))));
   undo.push({
     what: 'removing the cache keys',
     run: async () => {
@@ -132,8 +134,9 @@ async function run(
   const routes = container.get(TYPES.RouteTable);
   for (const route of deviceApiRoutes({ pool, redis, cacheKeyPrefix, fleet })) routes.add(route);
   const service = new MetricsService(container);
-  const port = await step(() => service.start());
+  // Before start: collections begin before the port is bound, and go on if binding fails.
   undo.push({ what: 'stopping the exporter', run: () => service.stop() });
+  const port = await step(() => service.start());
 
   const scheme = config.tls ? 'https' : 'http';
   const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
