@@ -73,6 +73,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // However this process ends (short of SIGKILL), Prometheus does not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   const url = `http://127.0.0.1:${options.port}`;
   const stop = async () => {
     await terminate(child, exited);

@@ -9,6 +9,8 @@ import { ROOT } from './service';
 const READY_LINE = /Ctrl-C stops everything the demo started/;
 /** Creating the database, one collection of every source and Prometheus starting, on a busy machine. */
 export const DEMO_READY_TIMEOUT_MS = 90_000;
+/** The demo's own shutdown deadline is 15 s. */
+const CLEAN_UP_GRACE_MS = 16_000;
 
 export interface DemoOptions {
   /** Command-line options besides --database (and --prometheus-port, chosen here with --prometheus). */
@@ -30,7 +32,7 @@ export interface RunningDemo {
   readonly exited: Promise<number | null>;
   /** SIGINT, as Ctrl-C; resolves with the exit code. */
   stop(): Promise<number | null>;
-  /** For afterAll: SIGKILL if still running, and drops its database whatever became of it. */
+  /** For afterAll: SIGINT if still running, SIGKILL to its whole process group, and drops its database whatever became of it. */
   cleanUp(): Promise<void>;
 }
 
@@ -51,7 +53,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       ...(prometheusPort !== undefined ? ['--prometheus', '--prometheus-port', String(prometheusPort)] : []),
       ...(options.args ?? []),
     ],
-    { env: { PATH: process.env.PATH ?? '', PORT: String(port), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group, so clean-up can reach its Prometheus even if the demo itself is gone.
+    { env: { PATH: process.env.PATH ?? '', PORT: String(port), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -59,9 +62,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const cleanUp = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
+      // As Ctrl-C first, so the demo undoes what it started; then nothing of its group survives.
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, CLEAN_UP_GRACE_MS))]);
     }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // The group is gone already.
+    }
+    await exited;
     await dropTestDatabase(database);
   };
   try {
