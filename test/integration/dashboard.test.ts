@@ -5,7 +5,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import mqtt from 'mqtt';
 import { parse } from 'yaml';
-import { createIotflowDatabase, type BenchDatabase } from '../../bench/lib/iotflow-database';
+import { createFleetDatabase, type FleetDatabase } from '../../demo/fleet-database';
 import { get } from '../support/http';
 import { sparePort } from '../support/ports';
 import { eventually, ROOT, spawnService, type SpawnedService } from '../support/service';
@@ -37,7 +37,7 @@ function substitute(expr: string, instance: string): string {
 }
 
 describe('the Grafana dashboard against a real Prometheus scraping the exporter with data flowing', () => {
-  let database: BenchDatabase;
+  let database: FleetDatabase;
   let service: SpawnedService;
   let prometheus: ChildProcess | undefined;
   let workDir: string;
@@ -49,7 +49,7 @@ describe('the Grafana dashboard against a real Prometheus scraping the exporter 
   const cacheKey = `iotflow-metrics-dashboard-test:${process.pid}`;
 
   beforeAll(async () => {
-    database = await createIotflowDatabase();
+    database = await createFleetDatabase({ namePrefix: 'iotflow_metrics_test_', devices: 2000, users: 200 });
     service = spawnService({ COLLECTION_INTERVAL_SECONDS: '1', DATABASE_URL: database.url });
     port = await service.ready;
     await eventually(async () => {

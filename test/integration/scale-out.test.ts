@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { createIotflowDatabase, type BenchDatabase } from '../../bench/lib/iotflow-database';
+import { createFleetDatabase, type FleetDatabase } from '../../demo/fleet-database';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { killAllMosquittos, startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { sparePort } from '../support/ports';
@@ -72,14 +72,14 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('issue 14: three replicas against their own Mosquitto and database', () => {
   let broker: Mosquitto;
-  let database: BenchDatabase;
+  let database: FleetDatabase;
   let replicas: Replica[] = [];
   let publisher: MqttClient;
   /** Telemetry counted by the replicas still alive, before the next step publishes. */
   let alive: Replica[] = [];
 
   beforeAll(async () => {
-    [broker, database] = await Promise.all([startMosquitto({ sysInterval: 1 }), createIotflowDatabase()]);
+    [broker, database] = await Promise.all([startMosquitto({ sysInterval: 1 }), createFleetDatabase({ namePrefix: 'iotflow_metrics_test_', devices: 2000, users: 200 })]);
     replicas = await Promise.all(
       ['a', 'b', 'c'].map(async (name) => {
         const service = spawnService({
