@@ -20,11 +20,13 @@ interface InfoField {
   readonly field: string;
 }
 
-/** Every catalog row that is one numeric INFO field. */
+/** Every catalog row that is one numeric INFO field, and maxmemory. */
 const INFO_FIELDS: readonly InfoField[] = [
   { metric: 'redis_memory_used_bytes', help: 'Bytes allocated by Redis (used_memory)', type: 'gauge', section: 'memory', field: 'used_memory' },
   { metric: 'redis_memory_peak_bytes', help: 'Peak bytes allocated by Redis (used_memory_peak)', type: 'gauge', section: 'memory', field: 'used_memory_peak' },
   { metric: 'redis_memory_fragmentation_ratio', help: 'Resident memory over used memory (mem_fragmentation_ratio)', type: 'gauge', section: 'memory', field: 'mem_fragmentation_ratio' },
+  // Not in the catalog: the alerts compare used memory against it, and it can change at run time (CONFIG SET).
+  { metric: 'redis_memory_max_bytes', help: 'Memory limit set by maxmemory, 0 for none (maxmemory)', type: 'gauge', section: 'memory', field: 'maxmemory' },
   { metric: 'redis_keys_evicted_total', help: 'Keys evicted by maxmemory, as counted by Redis (evicted_keys)', type: 'counter', section: 'stats', field: 'evicted_keys' },
   { metric: 'redis_keys_expired_total', help: 'Keys expired, as counted by Redis (expired_keys)', type: 'counter', section: 'stats', field: 'expired_keys' },
   { metric: 'redis_commands_processed_total', help: 'Commands processed, as counted by Redis (total_commands_processed)', type: 'counter', section: 'stats', field: 'total_commands_processed' },

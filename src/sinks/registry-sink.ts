@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { SnapshotFamily } from '../metrics/snapshot-family';
 import { ReportedOnce } from '../report-once';
 import type { ExposedValue } from '../metrics/exposed-metric';
-import type { CollectionSink } from '../../streams/engine';
+import type { CollectionSink, EngineOptions } from '../../streams/engine';
 import type { CollectionResult, MetricDescriptor, MetricSource, Sample } from '../../streams/source';
 
 interface OwnedFamily {
@@ -28,17 +28,21 @@ export class RegistrySink implements CollectionSink {
   private readonly duration: Gauge<'source'>;
   private readonly errors: Counter<'source'>;
   private readonly lastSuccess: Gauge<'source'>;
+  private readonly timeout: Gauge<'source'>;
 
   constructor(
     @inject(TYPES.Registry) registry: Registry,
     @multiInject(TYPES.MetricSource) sources: readonly MetricSource[],
     @inject(TYPES.Logger) private readonly logger: Logger,
+    @inject(TYPES.EngineOptions) engineOptions: EngineOptions,
   ) {
     const registers = [registry];
     this.up = new Gauge({ name: 'collector_up', help: '1 if the last collection of the source succeeded, else 0', labelNames: ['source'], registers });
     this.duration = new Gauge({ name: 'collector_duration_seconds', help: 'How long the last collection of the source took', labelNames: ['source'], registers });
     this.errors = new Counter({ name: 'collector_errors_total', help: 'Failed collections of the source', labelNames: ['source'], registers });
     this.lastSuccess = new Gauge({ name: 'collector_last_success_timestamp_seconds', help: 'Unix time of the last successful collection of the source', labelNames: ['source'], registers });
+    // The engine's timeout, so alerts compare collector_duration_seconds with it without a copy of the setting.
+    this.timeout = new Gauge({ name: 'collector_timeout_seconds', help: 'How long a collection of the source may take before it fails (COLLECTION_TIMEOUT_SECONDS)', labelNames: ['source'], registers });
 
     for (const source of sources) {
       const owned = new Map<string, OwnedFamily>();
@@ -51,6 +55,7 @@ export class RegistrySink implements CollectionSink {
       // Exposed from the start, so rate() and absent() work before the first failure or success.
       this.errors.inc({ source: source.name }, 0);
       this.up.set({ source: source.name }, 0);
+      this.timeout.set({ source: source.name }, engineOptions.timeoutMs / 1000);
       this.showDownValues(owned);
     }
   }

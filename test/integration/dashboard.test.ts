@@ -23,9 +23,20 @@ interface Dashboard {
 const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'grafana', 'dashboards', 'iotflow-metrics.json'), 'utf8')) as Dashboard;
 const JOB = 'iotflow_metrics';
 const RULES_DIR = path.join(ROOT, 'prometheus', 'rules');
-const shippedRuleCount = readdirSync(RULES_DIR)
+const shippedRules = readdirSync(RULES_DIR)
   .filter((name) => name.endsWith('.yml'))
-  .flatMap((name) => (parse(readFileSync(path.join(RULES_DIR, name), 'utf8')) as { groups: { rules: unknown[] }[] }).groups.flatMap((group) => group.rules)).length;
+  .flatMap((name) => (parse(readFileSync(path.join(RULES_DIR, name), 'utf8')) as { groups: { rules: { expr: string }[] }[] }).groups.flatMap((group) => group.rules));
+
+const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'group_left', 'group_right', 'inf', 'nan']);
+
+/** The metric names a PromQL expression selects: label matchers, ranges, grouping labels, functions and keywords left out. */
+function selectedMetricNames(expr: string): string[] {
+  const selectors = expr
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  return [...selectors.matchAll(/(?<![\w:.])[a-zA-Z_:][\w:]*\b(?!\s*\()/g)].map(([name]) => name).filter((name) => !PROMQL_KEYWORDS.has(name));
+}
 
 /** Grafana's substitution of the dashboard's variables, as it would do for one job and instance. */
 function substitute(expr: string, instance: string): string {
@@ -140,9 +151,25 @@ describe('the Grafana dashboard against a real Prometheus scraping the exporter 
   it('has Prometheus evaluate every shipped rule without error', async () => {
     const { body } = await get(webPort, '/api/v1/rules');
     const rules = (JSON.parse(body) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } }).data.groups.flatMap((group) => group.rules);
-    expect(rules.length).toBe(shippedRuleCount);
+    expect(rules.length).toBe(shippedRules.length);
     expect(rules.filter((rule) => rule.health !== 'ok').map((rule) => `${rule.name}: ${rule.health} ${rule.lastError ?? ''}`)).toEqual([]);
   });
+
+  it('has every series a shipped rule reads, from the exporter or a recording rule (no constant to keep in sync)', async () => {
+    const read = [...new Set(shippedRules.flatMap((rule) => selectedMetricNames(rule.expr)))].sort();
+    expect(read).toEqual(expect.arrayContaining(['collector_timeout_seconds', 'redis_memory_max_bytes', 'redis_memory_used_bytes', 'up']));
+    const absent = async () => {
+      const present = new Set((JSON.parse((await get(webPort, '/api/v1/label/__name__/values')).body) as { data: string[] }).data);
+      return read.filter((name) => !present.has(name));
+    };
+    // Recorded series appear after an evaluation of their rules: wait for them, then name what never came.
+    let missing = await absent();
+    for (let attempt = 0; attempt < 60 && missing.length > 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      missing = await absent();
+    }
+    expect(missing).toEqual([]);
+  }, 60000);
 
   it('fills its job and instance variables', async () => {
     const variables = dashboard.templating.list.filter((variable) => variable.type === 'query');

@@ -80,12 +80,19 @@ describe('redis source against the local Redis (127.0.0.1:6379)', () => {
     const { samples, type } = await scrape(service);
     for (const { name, type: kind } of REDIS_METRICS) expect({ name, type: type.get(name) }).toEqual({ name, type: kind });
     expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(1);
+    // COLLECTION_INTERVAL_SECONDS 1 gives the default timeout of half of it.
+    expect({ type: type.get('collector_timeout_seconds'), value: sampleValue(samples, 'collector_timeout_seconds', { source: 'redis' }) }).toEqual({ type: 'gauge', value: 0.5 });
     expect(sampleValue(samples, 'redis_status')).toBe(1);
     expect(sampleValue(samples, 'redis_memory_used_bytes')).toBeGreaterThan(0);
     expect(sampleValue(samples, 'redis_memory_peak_bytes')).toBeGreaterThanOrEqual(sampleValue(samples, 'redis_memory_used_bytes')! * 0.5);
     expect(sampleValue(samples, 'redis_memory_fragmentation_ratio')).toBeGreaterThan(0);
     // This test's client and the service's connection.
     expect(sampleValue(samples, 'redis_connected_clients')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('redis_memory_max_bytes is the maxmemory CONFIG GET reads (0: no limit)', async () => {
+    const [, maxmemory] = (await client.config('GET', 'maxmemory')) as [string, string];
+    expect(sampleValue((await scrape(service)).samples, 'redis_memory_max_bytes')).toBe(Number(maxmemory));
   });
 
   it('redis_keys_total equals the keyspace sum read independently at the same moment', async () => {
@@ -155,6 +162,16 @@ describe('redis source against a redis-server of its own', () => {
     expect(values['redis_memory_used_bytes']).toBeGreaterThan(2 * 1024 * 1024);
     expect(values['redis_memory_peak_bytes']).toBeGreaterThanOrEqual(values['redis_memory_used_bytes']! * 0.9);
     expect(values['redis_memory_fragmentation_ratio']).toBeGreaterThan(0);
+    expect(values['redis_memory_max_bytes']).toBe(3 * 1024 * 1024);
+  });
+
+  it('redis_memory_max_bytes follows maxmemory changed at run time (CONFIG SET), and 0 for no limit', async () => {
+    await client.config('SET', 'maxmemory', '64mb');
+    await nextSuccess(service, 2);
+    expect(redisValues((await scrape(service)).samples)['redis_memory_max_bytes']).toBe(64 * 1024 * 1024);
+    await client.config('SET', 'maxmemory', '0');
+    await nextSuccess(service, 2);
+    expect(redisValues((await scrape(service)).samples)['redis_memory_max_bytes']).toBe(0);
   });
 });
 
@@ -181,6 +198,8 @@ describe('redis source while its Redis dies and returns', () => {
 
     const { samples, body } = await scrape(service);
     expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(0);
+    // Configuration, not a reading of Redis: it stays while the source is down.
+    expect(sampleValue(samples, 'collector_timeout_seconds', { source: 'redis' })).toBe(0.5);
     expect(sampleValue(samples, 'collector_errors_total', { source: 'redis' })).toBeGreaterThan(0);
     const values = redisValues(samples);
     expect(values).toEqual({ ...Object.fromEntries(REDIS_SERIES.map((name) => [name, undefined])), redis_status: 0 });

@@ -15,7 +15,7 @@ const infoText = (sections: Record<string, string[]>) =>
 
 const COMPLETE = {
   Clients: ['connected_clients:3'],
-  Memory: ['used_memory:100', 'used_memory_peak:200', 'mem_fragmentation_ratio:1.5'],
+  Memory: ['used_memory:100', 'used_memory_peak:200', 'mem_fragmentation_ratio:1.5', 'maxmemory:0'],
   Stats: ['total_commands_processed:10', 'expired_keys:1', 'evicted_keys:2', 'keyspace_hits:3', 'keyspace_misses:4'],
   Keyspace: ['db0:keys=5,expires=0,avg_ttl=0'],
 };
@@ -45,6 +45,7 @@ describe('redisSamples', () => {
       redis_memory_used_bytes: 1040736,
       redis_memory_peak_bytes: 1040736,
       redis_memory_fragmentation_ratio: 12.64,
+      redis_memory_max_bytes: 0,
       redis_keys_total: 6,
       redis_keys_evicted_total: 0,
       redis_keys_expired_total: 1,
@@ -64,7 +65,7 @@ describe('redisSamples', () => {
   });
 
   it('leaves out a metric whose field is missing and names the field; the others stay', () => {
-    const { samples, problems } = redisSamples(parseRedisInfo(infoText({ ...COMPLETE, Memory: ['used_memory_peak:200', 'mem_fragmentation_ratio:1.5'] })));
+    const { samples, problems } = redisSamples(parseRedisInfo(infoText({ ...COMPLETE, Memory: ['used_memory_peak:200', 'mem_fragmentation_ratio:1.5', 'maxmemory:0'] })));
     expect(problems).toEqual(['INFO field used_memory (section memory) is missing; redis_memory_used_bytes left out']);
     const values = byName(samples);
     expect(values).not.toHaveProperty('redis_memory_used_bytes');
@@ -74,12 +75,20 @@ describe('redisSamples', () => {
 
   it('leaves out a metric whose value is not a number, never NaN', () => {
     for (const bad of ['nan', 'inf', '', '-1', '12abc']) {
-      const memory = ['used_memory:100', 'used_memory_peak:200', `mem_fragmentation_ratio:${bad}`];
+      const memory = ['used_memory:100', 'used_memory_peak:200', `mem_fragmentation_ratio:${bad}`, 'maxmemory:0'];
       const { samples, problems } = redisSamples(parseRedisInfo(infoText({ ...COMPLETE, Memory: memory })));
       expect(problems).toEqual([`INFO field mem_fragmentation_ratio (section memory) is not a number (${JSON.stringify(bad)}); redis_memory_fragmentation_ratio left out`]);
       expect(samples.every((sample) => Number.isFinite(sample.value))).toBe(true);
       expect(byName(samples)).not.toHaveProperty('redis_memory_fragmentation_ratio');
     }
+  });
+
+  it('redis_memory_max_bytes is INFO maxmemory: 0 (no limit) as a real reply gives it, and a set limit in bytes', () => {
+    expect(byName(redisSamples(parseRedisInfo(fixture('info-7.0.15-empty.txt'))).samples)['redis_memory_max_bytes']).toBe(0);
+    const memory = ['used_memory:100', 'used_memory_peak:200', 'mem_fragmentation_ratio:1.5', 'maxmemory:67108864', 'maxmemory_human:64.00M'];
+    const { samples, problems } = redisSamples(parseRedisInfo(infoText({ ...COMPLETE, Memory: memory })));
+    expect(problems).toEqual([]);
+    expect(byName(samples)['redis_memory_max_bytes']).toBe(64 * 1024 * 1024);
   });
 
   it('looks a field up in its own section only', () => {

@@ -17,6 +17,8 @@ const redis: MetricSource = {
   collect: () => EMPTY,
 };
 
+const app: MetricSource = { name: 'app', metrics: [], collect: () => EMPTY };
+
 const ok = (samples: Sample[], timestamp = 1_700_000_000_000): CollectionResult => ({ source: 'redis', ok: true, samples, timestamp, durationSeconds: 0.002 });
 const failed: CollectionResult = { source: 'redis', ok: false, error: 'connect ECONNREFUSED', timestamp: 1_700_000_015_000, durationSeconds: 0.001 };
 
@@ -37,7 +39,7 @@ describe('RegistrySink', () => {
   beforeEach(() => {
     registry = new Registry();
     logged = [];
-    sink = new RegistrySink(registry, [redis], createLogger('info', (line) => logged.push(line)));
+    sink = new RegistrySink(registry, [redis], createLogger('info', (line) => logged.push(line)), { intervalMs: 15_000, timeoutMs: 7_500 });
   });
 
   it('starts with the source down, its errors at 0 and only its down-values shown', async () => {
@@ -46,6 +48,22 @@ describe('RegistrySink', () => {
     expect(sampleValue(samples, 'collector_errors_total', { source: 'redis' })).toBe(0);
     expect(sampleValue(samples, 'redis_status')).toBe(0);
     expect(sampleValue(samples, 'redis_keys_total')).toBeUndefined();
+  });
+
+  it('collector_timeout_seconds: the engine\'s collection timeout for every source, from the start and whatever the results', async () => {
+    const own = new Registry();
+    const twoSources = new RegistrySink(own, [redis, app], createLogger('info', () => undefined), { intervalMs: 60_000, timeoutMs: 10_000 });
+    const timeouts = async () => {
+      const samples = await scrape(own);
+      return ['redis', 'app'].map((source) => sampleValue(samples, 'collector_timeout_seconds', { source }));
+    };
+    expect(await timeouts()).toEqual([10, 10]);
+    twoSources.apply(ok([{ name: 'redis_status', value: 1 }]));
+    twoSources.apply({ ...failed, source: 'app' });
+    expect(await timeouts()).toEqual([10, 10]);
+    // A standby replica keeps it too: it is this replica's configuration, and alone it alerts on nothing.
+    twoSources.apply({ source: 'redis', ok: false, standby: true, error: 'standby', timestamp: 1_700_000_015_000, durationSeconds: 0 });
+    expect(await timeouts()).toEqual([10, 10]);
   });
 
   it('issue 14: a standby result (another replica holds the election) shows nothing of the source, not even collector_up or its down-values', async () => {

@@ -54,7 +54,7 @@ describe('case 11: every report-once set is bounded', () => {
 
   it('RegistrySink: rejected samples, keyed by their value', () => {
     const source: MetricSource = { name: 'app', metrics: [{ name: 'app_events_total', help: 'events', type: 'counter' }], collect: () => EMPTY };
-    const sink = new RegistrySink(new Registry(), [source], logger);
+    const sink = new RegistrySink(new Registry(), [source], logger, { intervalMs: 15_000, timeoutMs: 7_500 });
     const apply = (value: number) => sink.apply({ source: 'app', ok: true, samples: [{ name: 'app_events_total', value }], timestamp: 0, durationSeconds: 0 });
     for (let i = 1; i <= REPORTED_ONCE_CAPACITY + 1; i++) apply(-i);
     expect(loggedWith('negative value')).toBe(REPORTED_ONCE_CAPACITY + 1);
