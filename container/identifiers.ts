@@ -10,8 +10,8 @@ import type { RouteTable } from '../src/http/route-table';
 import type { HealthState } from '../src/health';
 import type { UwsServer } from '../src/http/uws-server';
 import type { AccessGuard } from '../src/http/access-control';
-import type { StreamMetrics } from '../src/stream/stream-metrics';
-import type { StreamPublisher, StreamTransport } from '../src/stream/stream-publisher';
+import type { LiveMetrics } from '../src/live/live-metrics';
+import type { LivePublisher, LiveTransport } from '../src/live/publisher';
 import type { DatabasePool } from '../src/db/database-pool';
 
 /** Typed service identifiers: one symbol per service, so a wrong binding fails to compile. */
@@ -29,8 +29,8 @@ export const TYPES = {
   RouteTable: Symbol.for('RouteTable') as ServiceIdentifier<RouteTable>,
   HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<UwsServer>,
   AccessGuard: Symbol.for('AccessGuard') as ServiceIdentifier<AccessGuard>,
-  StreamTransport: Symbol.for('StreamTransport') as ServiceIdentifier<StreamTransport>,
-  StreamPublisher: Symbol.for('StreamPublisher') as ServiceIdentifier<StreamPublisher>,
-  StreamMetrics: Symbol.for('StreamMetrics') as ServiceIdentifier<StreamMetrics>,
+  LiveTransport: Symbol.for('LiveTransport') as ServiceIdentifier<LiveTransport>,
+  LivePublisher: Symbol.for('LivePublisher') as ServiceIdentifier<LivePublisher>,
+  LiveMetrics: Symbol.for('LiveMetrics') as ServiceIdentifier<LiveMetrics>,
   DatabasePool: Symbol.for('DatabasePool') as ServiceIdentifier<DatabasePool>,
 } as const;

@@ -5,7 +5,7 @@ import type { CollectionResult, MetricSource } from '../../streams/source';
 import { serializeResult } from './protocol';
 
 /** Fan-out by topic, implemented by the server adapter; the publisher knows nothing more of it. */
-export interface StreamTransport {
+export interface LiveTransport {
   /** Queues `message` for every client subscribed to `topic`. */
   publish(topic: string, message: string): void;
   /** Bytes written to clients and not yet taken by them, summed over clients. */
@@ -28,13 +28,13 @@ export function sourceTopic(source: string): string {
  * source's topic, and keeps it as that source's latest message for clients that subscribe later.
  */
 @injectable()
-export class StreamPublisher implements CollectionSink {
+export class LivePublisher implements CollectionSink {
   readonly sourceNames: readonly string[];
   private readonly latestMessages = new Map<string, LatestMessage>();
   private collections = 0;
 
   constructor(
-    @inject(TYPES.StreamTransport) private readonly transport: StreamTransport,
+    @inject(TYPES.LiveTransport) private readonly transport: LiveTransport,
     @multiInject(TYPES.MetricSource) sources: readonly MetricSource[],
   ) {
     this.sourceNames = sources.map((source) => source.name);
