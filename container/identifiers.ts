@@ -8,7 +8,7 @@ import type { CollectionEngine, CollectionSink, EngineOptions } from '../streams
 import type { HttpRequestMetrics } from '../src/metrics/http-request-metrics';
 import type { RouteTable } from '../src/http/route-table';
 import type { HealthState } from '../src/health';
-import type { UwsServer } from '../src/http/uws-server';
+import type { HttpServer } from '../src/http/http-server';
 import type { AccessGuard } from '../src/http/access-control';
 import type { LiveMetrics } from '../src/live/live-metrics';
 import type { LivePublisher, LiveTransport } from '../src/live/publisher';
@@ -27,7 +27,7 @@ export const TYPES = {
   HealthState: Symbol.for('HealthState') as ServiceIdentifier<HealthState>,
   HttpRequestMetrics: Symbol.for('HttpRequestMetrics') as ServiceIdentifier<HttpRequestMetrics>,
   RouteTable: Symbol.for('RouteTable') as ServiceIdentifier<RouteTable>,
-  HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<UwsServer>,
+  HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<HttpServer>,
   AccessGuard: Symbol.for('AccessGuard') as ServiceIdentifier<AccessGuard>,
   LiveTransport: Symbol.for('LiveTransport') as ServiceIdentifier<LiveTransport>,
   LivePublisher: Symbol.for('LivePublisher') as ServiceIdentifier<LivePublisher>,

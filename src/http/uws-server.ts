@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { type HttpRequestMetrics, methodLabel, type RouteRecorder, UNMATCHED_ENDPOINT } from '../metrics/http-request-metrics';
-import type { LiveTransport } from '../live/publisher';
+import type { HttpServer } from './http-server';
 import { urlTooLong } from './request-limits';
 import { type HttpReply, type HttpRequest, parameterNames, patternMatcher, type Route, type RouteTable } from './route-table';
 import { isUpgrade, type WebSocketClient, type WebSocketRoute, type WebSocketSession, type WebSocketUpgrade } from './websocket-route';
@@ -70,7 +70,7 @@ interface ResponseState {
  * messages reach only the subscribers whose session admits them.
  */
 @injectable()
-export class UwsServer implements LiveTransport {
+export class UwsServer implements HttpServer {
   private readonly app: uws.TemplatedApp;
   private listenSocket?: uws.us_listen_socket;
   private readonly webSocketRoutes: WebSocketRoute[] = [];

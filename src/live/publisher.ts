@@ -1,16 +1,12 @@
 import { inject, injectable, multiInject } from 'inversify';
 import { TYPES } from '../../container/identifiers';
+import type { HttpServer } from '../http/http-server';
 import type { CollectionSink } from '../../streams/engine';
 import type { CollectionResult, MetricSource } from '../../streams/source';
 import { serializeResult } from './protocol';
 
-/** Fan-out by topic, implemented by the server adapter; the publisher knows nothing more of it. */
-export interface LiveTransport {
-  /** Queues `message` for every client subscribed to `topic`. */
-  publish(topic: string, message: string): void;
-  /** Bytes written to clients and not yet taken by them, summed over clients. */
-  bufferedBytes(): number;
-}
+/** Fan-out by topic, the HTTP server's; the publisher knows nothing more of it. */
+export type LiveTransport = Pick<HttpServer, 'publish' | 'bufferedBytes'>;
 
 /** A source's last message; `collection` numbers results in the order they came, so a session can tell a new one from one it sent. */
 export interface LatestMessage {
