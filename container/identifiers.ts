@@ -8,10 +8,10 @@ import type { CollectionEngine, CollectionSink, EngineOptions } from '../streams
 import type { HttpRequestMetrics } from '../src/metrics/http-request-metrics';
 import type { RouteTable } from '../src/http/route-table';
 import type { HealthState } from '../src/health';
-import type { UwsServer } from '../src/http/uws-server';
+import type { HttpServer } from '../src/http/http-server';
 import type { AccessGuard } from '../src/http/access-control';
-import type { StreamMetrics } from '../src/stream/stream-metrics';
-import type { StreamPublisher, StreamTransport } from '../src/stream/stream-publisher';
+import type { LiveMetrics } from '../src/live/live-metrics';
+import type { LivePublisher, LiveTransport } from '../src/live/publisher';
 import type { DatabasePool } from '../src/db/database-pool';
 import type { Election } from '../src/cluster/election';
 
@@ -28,11 +28,11 @@ export const TYPES = {
   HealthState: Symbol.for('HealthState') as ServiceIdentifier<HealthState>,
   HttpRequestMetrics: Symbol.for('HttpRequestMetrics') as ServiceIdentifier<HttpRequestMetrics>,
   RouteTable: Symbol.for('RouteTable') as ServiceIdentifier<RouteTable>,
-  HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<UwsServer>,
+  HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<HttpServer>,
   AccessGuard: Symbol.for('AccessGuard') as ServiceIdentifier<AccessGuard>,
-  StreamTransport: Symbol.for('StreamTransport') as ServiceIdentifier<StreamTransport>,
-  StreamPublisher: Symbol.for('StreamPublisher') as ServiceIdentifier<StreamPublisher>,
-  StreamMetrics: Symbol.for('StreamMetrics') as ServiceIdentifier<StreamMetrics>,
+  LiveTransport: Symbol.for('LiveTransport') as ServiceIdentifier<LiveTransport>,
+  LivePublisher: Symbol.for('LivePublisher') as ServiceIdentifier<LivePublisher>,
+  LiveMetrics: Symbol.for('LiveMetrics') as ServiceIdentifier<LiveMetrics>,
   DatabasePool: Symbol.for('DatabasePool') as ServiceIdentifier<DatabasePool>,
   Election: Symbol.for('Election') as ServiceIdentifier<Election>,
 } as const;

@@ -5,11 +5,11 @@ import type { Logger } from '../src/logger';
 import { coreModule } from './core.module';
 import { httpModule } from './http.module';
 import { sourcesModule } from './sources.module';
-import { streamModule } from './stream.module';
+import { liveModule } from './live.module';
 
 /** Builds the container: every area's module, loaded here and nowhere else. */
 export function createContainer(config: Config, logger?: Logger): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.loadSync(coreModule(config, logger), httpModule, sourcesModule(config), streamModule);
+  container.loadSync(coreModule(config, logger), httpModule, sourcesModule(config), liveModule);
   return container;
 }

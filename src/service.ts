@@ -2,7 +2,7 @@ import type { Container } from 'inversify';
 import { TYPES } from '../container/identifiers';
 import { guarded } from './http/access-control';
 import { healthRoute, metricsRoute } from './http/service-routes';
-import { streamRoute, streamUpgradeRequiredRoute } from './stream/stream-route';
+import { streamRoute, streamUpgradeRequiredRoute } from './live/stream-route';
 
 /** The running exporter: collection engine plus HTTP server, started and stopped together. */
 export class MetricsService {
@@ -17,7 +17,7 @@ export class MetricsService {
     routes.add(healthRoute(get(TYPES.HealthState))); // Open to probes: the guard is for the data.
     routes.add(guarded(streamUpgradeRequiredRoute(), guard));
     const server = get(TYPES.HttpServer);
-    server.addWebSocketRoute(guarded(streamRoute(get(TYPES.StreamPublisher), get(TYPES.StreamMetrics), get(TYPES.Config)), guard));
+    server.addWebSocketRoute(guarded(streamRoute(get(TYPES.LivePublisher), get(TYPES.LiveMetrics), get(TYPES.Config)), guard));
     get(TYPES.CollectionEngine).start();
     return server.listen();
   }

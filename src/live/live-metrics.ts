@@ -1,8 +1,8 @@
 import { inject, injectable } from 'inversify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { TYPES } from '../../container/identifiers';
-import { REJECT_REASONS, type RejectReason } from './stream-client-caps';
-import type { StreamTransport } from './stream-publisher';
+import { REJECT_REASONS, type RejectReason } from './client-caps';
+import type { LiveTransport } from './publisher';
 
 /** Why a stream client left: on its own (or its network, or the idle timeout), too slow, or a protocol violation. */
 export const DISCONNECT_REASONS = ['client', 'slow', 'protocol'] as const;
@@ -10,7 +10,7 @@ export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
 
 /** The live stream's own metrics, in the injected Registry. */
 @injectable()
-export class StreamMetrics {
+export class LiveMetrics {
   private readonly clients: Gauge;
   private readonly dropped: Counter;
   private readonly disconnected: Counter<'reason'>;
@@ -18,7 +18,7 @@ export class StreamMetrics {
 
   constructor(
     @inject(TYPES.Registry) registry: Registry,
-    @inject(TYPES.StreamTransport) transport: StreamTransport,
+    @inject(TYPES.LiveTransport) transport: LiveTransport,
   ) {
     const registers = [registry];
     this.clients = new Gauge({ name: 'stream_clients', help: 'WebSocket clients connected to /stream', registers });

@@ -4,9 +4,9 @@ import { formatIp } from '../http/cidr';
 import { json, type Route } from '../http/route-table';
 import type { WebSocketClient, WebSocketRoute, WebSocketSession } from '../http/websocket-route';
 import { errorMessage, parseClientMessage, parseSourcesQuery } from './protocol';
-import { StreamClientCaps } from './stream-client-caps';
-import type { DisconnectReason, StreamMetrics } from './stream-metrics';
-import { sourceTopic, type StreamPublisher } from './stream-publisher';
+import { LiveClientCaps } from './client-caps';
+import type { DisconnectReason, LiveMetrics } from './live-metrics';
+import { sourceTopic, type LivePublisher } from './publisher';
 
 export const STREAM_PATH = '/stream';
 
@@ -31,7 +31,7 @@ const UWS_PROTOCOL_VIOLATION = /^Received /;
  * source's latest message (once per collection, however often it is asked for), and its backlog is kept under `maxBufferedBytes` by dropping
  * messages (counted) rather than queueing them; a client that stays behind is closed.
  */
-export class StreamSession implements WebSocketSession {
+export class LiveSession implements WebSocketSession {
   private skippedInARow = 0;
   private closing?: DisconnectReason;
   private readonly subscribed = new Set<string>();
@@ -40,8 +40,8 @@ export class StreamSession implements WebSocketSession {
 
   constructor(
     private readonly client: WebSocketClient,
-    private readonly publisher: StreamPublisher,
-    private readonly metrics: StreamMetrics,
+    private readonly publisher: LivePublisher,
+    private readonly metrics: LiveMetrics,
     private readonly maxBufferedBytes: number,
     /** Gives the client's slot back once it is gone. */
     private readonly released: () => void = () => undefined,
@@ -118,9 +118,9 @@ export class StreamSession implements WebSocketSession {
 }
 
 /** GET /stream as a WebSocket endpoint: `?sources=a,b` picks the initial subscriptions (default: all). */
-export function streamRoute(publisher: StreamPublisher, metrics: StreamMetrics, config: Config): WebSocketRoute {
+export function streamRoute(publisher: LivePublisher, metrics: LiveMetrics, config: Config): WebSocketRoute {
   const maxBufferedBytes = config.streamMaxBufferBytes;
-  const caps = new StreamClientCaps(config.streamMaxClients, config.streamMaxClientsPerAddress);
+  const caps = new LiveClientCaps(config.streamMaxClients, config.streamMaxClientsPerAddress);
   return {
     path: STREAM_PATH,
     limits: {
@@ -148,7 +148,7 @@ export function streamRoute(publisher: StreamPublisher, metrics: StreamMetrics, 
         // uWS opens the socket within the upgrade callback: nothing else is admitted in between.
         open: (client) => {
           caps.opened(address);
-          const session = new StreamSession(client, publisher, metrics, maxBufferedBytes, () => caps.closed(address));
+          const session = new LiveSession(client, publisher, metrics, maxBufferedBytes, () => caps.closed(address));
           session.subscribe(sources);
           return session;
         },

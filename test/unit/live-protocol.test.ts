@@ -1,4 +1,4 @@
-import { parseClientMessage, parseSourcesQuery, serializeResult } from '../../src/stream/protocol';
+import { parseClientMessage, parseSourcesQuery, serializeResult } from '../../src/live/protocol';
 
 const KNOWN = ['system', 'redis', 'mqtt'];
 

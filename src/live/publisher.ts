@@ -1,16 +1,12 @@
 import { inject, injectable, multiInject } from 'inversify';
 import { TYPES } from '../../container/identifiers';
+import type { HttpServer } from '../http/http-server';
 import type { CollectionSink } from '../../streams/engine';
 import type { CollectionResult, MetricSource } from '../../streams/source';
 import { serializeResult } from './protocol';
 
-/** Fan-out by topic, implemented by the server adapter; the publisher knows nothing more of it. */
-export interface StreamTransport {
-  /** Queues `message` for every client subscribed to `topic`. */
-  publish(topic: string, message: string): void;
-  /** Bytes written to clients and not yet taken by them, summed over clients. */
-  bufferedBytes(): number;
-}
+/** Fan-out by topic, the HTTP server's; the publisher knows nothing more of it. */
+export type LiveTransport = Pick<HttpServer, 'publish' | 'bufferedBytes'>;
 
 /** A source's last message; `collection` numbers results in the order they came, so a session can tell a new one from one it sent. */
 export interface LatestMessage {
@@ -28,13 +24,13 @@ export function sourceTopic(source: string): string {
  * source's topic, and keeps it as that source's latest message for clients that subscribe later.
  */
 @injectable()
-export class StreamPublisher implements CollectionSink {
+export class LivePublisher implements CollectionSink {
   readonly sourceNames: readonly string[];
   private readonly latestMessages = new Map<string, LatestMessage>();
   private collections = 0;
 
   constructor(
-    @inject(TYPES.StreamTransport) private readonly transport: StreamTransport,
+    @inject(TYPES.LiveTransport) private readonly transport: LiveTransport,
     @multiInject(TYPES.MetricSource) sources: readonly MetricSource[],
   ) {
     this.sourceNames = sources.map((source) => source.name);

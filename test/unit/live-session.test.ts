@@ -1,13 +1,13 @@
 import { Registry } from 'prom-client';
 import type { WebSocketClient } from '../../src/http/websocket-route';
-import { StreamMetrics } from '../../src/stream/stream-metrics';
-import { StreamPublisher, type StreamTransport } from '../../src/stream/stream-publisher';
-import { SKIPS_BEFORE_CLOSE, StreamSession } from '../../src/stream/stream-route';
+import { LiveMetrics } from '../../src/live/live-metrics';
+import { LivePublisher, type LiveTransport } from '../../src/live/publisher';
+import { SKIPS_BEFORE_CLOSE, LiveSession } from '../../src/live/stream-route';
 import type { CollectionResult, MetricSource } from '../../streams/source';
 import { of } from 'rxjs';
 
 /** A transport that records what it is asked to publish. */
-class RecordingTransport implements StreamTransport {
+class RecordingTransport implements LiveTransport {
   readonly published: Array<[string, string]> = [];
   publish(topic: string, message: string): void {
     this.published.push([topic, message]);
@@ -58,21 +58,21 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
   return metric?.values.find((entry) => Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
 }
 
-describe('StreamPublisher and StreamSession', () => {
+describe('LivePublisher and LiveSession', () => {
   let registry: Registry;
   let transport: RecordingTransport;
-  let publisher: StreamPublisher;
-  let metrics: StreamMetrics;
+  let publisher: LivePublisher;
+  let metrics: LiveMetrics;
   let client: RecordingClient;
-  let session: StreamSession;
+  let session: LiveSession;
 
   beforeEach(() => {
     registry = new Registry();
     transport = new RecordingTransport();
-    publisher = new StreamPublisher(transport, [source('system'), source('redis')]);
-    metrics = new StreamMetrics(registry, transport);
+    publisher = new LivePublisher(transport, [source('system'), source('redis')]);
+    metrics = new LiveMetrics(registry, transport);
     client = new RecordingClient();
-    session = new StreamSession(client, publisher, metrics, 1000);
+    session = new LiveSession(client, publisher, metrics, 1000);
   });
 
   it('serializes each result once, publishes it under its source topic and keeps it as the latest', () => {
@@ -112,7 +112,7 @@ describe('StreamPublisher and StreamSession', () => {
     expect(client.closedWith).toEqual([1003, expect.stringContaining('binary')]);
     session.closed(1003, '');
     const other = new RecordingClient();
-    const second = new StreamSession(other, publisher, metrics, 1000);
+    const second = new LiveSession(other, publisher, metrics, 1000);
     second.received(JSON.stringify({ subscribe: ['system'], pad: 'x'.repeat(5000) }), false);
     expect(other.closedWith).toEqual([1009, 'messages are at most 4096 bytes']);
     second.closed(1009, '');
@@ -122,8 +122,8 @@ describe('StreamPublisher and StreamSession', () => {
 
   it('counts uWS ending a connection over bad input as protocol, anything else as the client leaving', async () => {
     session.closed(1006, 'Received invalid UTF-8');
-    new StreamSession(new RecordingClient(), publisher, metrics, 1000).closed(1006, '');
-    new StreamSession(new RecordingClient(), publisher, metrics, 1000).closed(1000, 'bye');
+    new LiveSession(new RecordingClient(), publisher, metrics, 1000).closed(1006, '');
+    new LiveSession(new RecordingClient(), publisher, metrics, 1000).closed(1000, 'bye');
     expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'protocol' })).toBe(1);
     expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'client' })).toBe(2);
   });

@@ -7,7 +7,7 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
  * STREAM_MAX_CLIENTS_PER_ADDRESS. An address is kept only while it has clients, so the map is
  * bounded by the total cap.
  */
-export class StreamClientCaps {
+export class LiveClientCaps {
   private total = 0;
   private readonly perAddress = new Map<string, number>();
 
