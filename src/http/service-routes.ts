@@ -4,6 +4,8 @@ import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { ReportedOnce } from '../report-once';
 import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../metrics/exposition';
+import { familyOwnersOf, parseSourceSelection, type SourceSelection } from '../metrics/source-selection';
+import { SOURCE_NAMES } from '../../streams/sources';
 import { BufferPool } from './buffer-pool';
 import { json, type Route } from './route-table';
 import { uwsIsNative } from './uws-server';
@@ -11,7 +13,10 @@ import { uwsIsNative } from './uws-server';
 /** Scrape bodies kept for reuse: enough for a few scrapers at once (an HA pair, a federation, a curl). */
 const REUSED_BODIES = 4;
 
-/** GET /metrics: what the engine last collected plus the request metrics; never waits on a source. */
+/**
+ * GET /metrics: what the engine last collected plus the request metrics; never waits on a source.
+ * `?collect[]=name` serves only the named sources, `?exclude[]=name` all but those (see source-selection.ts).
+ */
 export function metricsRoute(registry: Registry, logger: Logger): Route {
   // Keyed by metric name: an application registering metrics as it goes could have any number.
   const reported = new ReportedOnce();
@@ -21,15 +26,22 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
   };
   const exposition = new Exposition(registry);
   const bodies = new BufferPool(REUSED_BODIES);
+  const owners = familyOwnersOf(registry);
   return {
     method: 'GET',
     path: '/metrics',
     headers: ['accept'],
     handler: async (request) => {
+      let selection: SourceSelection | undefined;
+      try {
+        selection = parseSourceSelection(request.query, SOURCE_NAMES, owners);
+      } catch (error) {
+        return { status: 400, headers: { 'Content-Type': 'text/plain' }, body: `${errorText(error)}\n` };
+      }
       const format = negotiateFormat(request.headers.accept);
       let buffer: Buffer | undefined;
       const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
-      const body = exposition.serializeToBuffer(await exposition.readFamilies(onError), format, allocate);
+      const body = exposition.serializeToBuffer(await exposition.readFamilies(onError, selection), format, allocate);
       const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
       return { status: 200, headers: { 'Content-Type': contentType }, body, released: () => bodies.release(buffer!) };
     },

@@ -1,5 +1,6 @@
 import type { Histogram, Registry } from 'prom-client';
 import { reusedReadingOf } from './cached-reading';
+import type { SourceSelection } from './source-selection';
 import { exposedFamilyOf, isExposedMetric, type ExposedFamily, type ExposedLabels, type ExposedType, type ExposedValue } from './exposed-metric';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -51,14 +52,17 @@ export class Exposition {
    * Reads every family in the registry. Unlike `registry.metrics()`, which rejects whole when one
    * metric's collect() throws, a failing metric is left out and reported, and the rest is served.
    * Our own metrics answer without a promise; others are read as prom-client reads them, through
-   * the reading /metrics reuses when they have one.
+   * the reading /metrics reuses when they have one. With a `selection`, only the selected sources'
+   * families and series are read.
    */
-  async readFamilies(onError: (name: string, error: unknown) => void): Promise<ExposedFamily[]> {
+  async readFamilies(onError: (name: string, error: unknown) => void, selection?: SourceSelection): Promise<ExposedFamily[]> {
     const families: ExposedFamily[] = [];
     for (const metric of this.registry.getMetricsAsArray()) {
+      if (selection && !selection.readsFamily(metric.name)) continue;
       try {
-        const family = isExposedMetric(metric) ? metric.exposedFamily() : (reusedReadingOf(metric)?.get() ?? readPromClientMetric(metric));
-        families.push(isPromise(family) ? await family : family);
+        const reading = isExposedMetric(metric) ? metric.exposedFamily() : (reusedReadingOf(metric)?.get() ?? readPromClientMetric(metric));
+        const family = isPromise(reading) ? await reading : reading;
+        families.push(selection ? selection.restrict(family) : family);
       } catch (error) {
         onError(metric.name, error);
       }
