@@ -3,10 +3,11 @@ import type { HealthState } from '../health';
 import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { ReportedOnce } from '../report-once';
-import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../metrics/exposition';
+import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type ExpositionFormat } from '../metrics/exposition';
 import { familyOwnersOf, parseSourceSelection, type SourceSelection } from '../metrics/source-selection';
 import { SOURCE_NAMES } from '../../streams/sources';
 import { BufferPool } from './buffer-pool';
+import { acceptsGzip, GzipBodies } from './gzip-bodies';
 import { json, type Route } from './route-table';
 import { uwsIsNative } from './uws-server';
 
@@ -27,10 +28,12 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
   const exposition = new Exposition(registry);
   const bodies = new BufferPool(REUSED_BODIES);
   const owners = familyOwnersOf(registry);
+  /** By format and source selection: a bounded set (3 formats × the subsets of the sources). */
+  const gzipBodies = new Map<string, GzipBodies>();
   return {
     method: 'GET',
     path: '/metrics',
-    headers: ['accept'],
+    headers: ['accept', 'accept-encoding'],
     handler: async (request) => {
       let selection: SourceSelection | undefined;
       try {
@@ -39,13 +42,31 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
         return { status: 400, headers: { 'Content-Type': 'text/plain' }, body: `${errorText(error)}\n` };
       }
       const format = negotiateFormat(request.headers.accept);
-      let buffer: Buffer | undefined;
-      const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
-      const body = exposition.serializeToBuffer(await exposition.readFamilies(onError, selection), format, allocate);
-      const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
-      return { status: 200, headers: { 'Content-Type': contentType }, body, released: () => bodies.release(buffer!) };
+      const render = async () => {
+        let buffer: Buffer | undefined;
+        const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
+        const body = exposition.serializeToBuffer(await exposition.readFamilies(onError, selection), format, allocate);
+        return { body, done: () => bodies.release(buffer!) };
+      };
+      if (acceptsGzip(request.headers['accept-encoding'])) {
+        const key = `${format} ${selection?.key ?? 'all'}`;
+        let gzipped = gzipBodies.get(key);
+        if (!gzipped) gzipBodies.set(key, (gzipped = new GzipBodies()));
+        return { status: 200, headers: GZIP_HEADERS[format], body: await gzipped.get(render) };
+      }
+      const { body, done } = await render();
+      return { status: 200, headers: PLAIN_HEADERS[format], body, released: done };
     },
   };
+}
+
+const CONTENT_TYPES = { prometheus: PROMETHEUS_CONTENT_TYPE, openmetrics: OPENMETRICS_CONTENT_TYPE } as const;
+/** The reply varies with both negotiated headers, for any cache on the way. */
+const PLAIN_HEADERS = mapFormats((format) => ({ 'Content-Type': CONTENT_TYPES[format], Vary: 'Accept, Accept-Encoding' }));
+const GZIP_HEADERS = mapFormats((format) => ({ ...PLAIN_HEADERS[format], 'Content-Encoding': 'gzip' }));
+
+function mapFormats<T>(make: (format: ExpositionFormat) => T): Record<ExpositionFormat, T> {
+  return { prometheus: make('prometheus'), openmetrics: make('openmetrics') };
 }
 
 /** GET /health: the exporter's own liveness (always 200 while it serves) and each source's state. */
