@@ -3,7 +3,8 @@ import type { HealthState } from '../health';
 import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { ReportedOnce } from '../report-once';
-import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type ExpositionFormat } from '../metrics/exposition';
+import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type ScrapeFormat } from '../metrics/exposition';
+import { encodeProtobuf, PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition';
 import { familyOwnersOf, parseSourceSelection, type SourceSelection } from '../metrics/source-selection';
 import { SOURCE_NAMES } from '../../streams/sources';
 import { BufferPool } from './buffer-pool';
@@ -45,7 +46,9 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
       const render = async () => {
         let buffer: Buffer | undefined;
         const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
-        const body = exposition.serializeToBuffer(await exposition.readFamilies(onError, selection), format, allocate);
+        const families = await exposition.readFamilies(onError, selection);
+        if (format === 'protobuf') return { body: encodeProtobuf(families), done: () => undefined };
+        const body = exposition.serializeToBuffer(families, format, allocate);
         return { body, done: () => bodies.release(buffer!) };
       };
       if (acceptsGzip(request.headers['accept-encoding'])) {
@@ -60,13 +63,13 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
   };
 }
 
-const CONTENT_TYPES = { prometheus: PROMETHEUS_CONTENT_TYPE, openmetrics: OPENMETRICS_CONTENT_TYPE } as const;
+const CONTENT_TYPES = { prometheus: PROMETHEUS_CONTENT_TYPE, openmetrics: OPENMETRICS_CONTENT_TYPE, protobuf: PROTOBUF_CONTENT_TYPE } as const;
 /** The reply varies with both negotiated headers, for any cache on the way. */
 const PLAIN_HEADERS = mapFormats((format) => ({ 'Content-Type': CONTENT_TYPES[format], Vary: 'Accept, Accept-Encoding' }));
 const GZIP_HEADERS = mapFormats((format) => ({ ...PLAIN_HEADERS[format], 'Content-Encoding': 'gzip' }));
 
-function mapFormats<T>(make: (format: ExpositionFormat) => T): Record<ExpositionFormat, T> {
-  return { prometheus: make('prometheus'), openmetrics: make('openmetrics') };
+function mapFormats<T>(make: (format: ScrapeFormat) => T): Record<ScrapeFormat, T> {
+  return { prometheus: make('prometheus'), openmetrics: make('openmetrics'), protobuf: make('protobuf') };
 }
 
 /** GET /health: the exporter's own liveness (always 200 while it serves) and each source's state. */

@@ -6,10 +6,28 @@ import { exposedFamilyOf, isExposedMetric, type ExposedFamily, type ExposedLabel
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
+/** The text formats, which this class writes; protobuf-exposition.ts writes the third. */
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
+export type ScrapeFormat = ExpositionFormat | 'protobuf';
 
-/** OpenMetrics only when the scraper asks for it, as Prometheus does by default. */
-export function negotiateFormat(accept: string): ExpositionFormat {
+/**
+ * Protobuf when the scraper's `Accept` prefers it (a q at least that of anything else it names:
+ * Prometheus with native histograms on), else OpenMetrics when it asks for it, as Prometheus does
+ * by default, else the text format 0.0.4.
+ */
+export function negotiateFormat(accept: string): ScrapeFormat {
+  let protobuf = 0;
+  let other = 0;
+  for (const range of accept.split(',')) {
+    const [mediaType = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (mediaType === '') continue;
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    const quality = q === undefined ? 1 : Number(q.slice(2)) || 0;
+    const isProtobuf = mediaType === 'application/vnd.google.protobuf' && parameters.includes('proto=io.prometheus.client.metricfamily') && parameters.includes('encoding=delimited');
+    if (isProtobuf) protobuf = Math.max(protobuf, quality);
+    else other = Math.max(other, quality);
+  }
+  if (protobuf > 0 && protobuf >= other) return 'protobuf';
   return accept.includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
 }
 

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { TYPES } from '../../container/identifiers';
 import { registerExposedMetric, type ExposedFamily, type ExposedValue } from './exposed-metric';
 import { formatLabels } from './exposition';
+import { NativeHistogram } from './native-histogram';
 
 /** prom-client's default buckets, in seconds. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -36,6 +37,8 @@ class RequestCell {
   sum = 0;
   /** Non-cumulative: bucketCounts[i] counts durations in (bucket[i-1], bucket[i]]; the last slot is +Inf. */
   readonly bucketCounts = new Float64Array(DURATION_BUCKETS.length + 1);
+  /** The same durations in exponential buckets, for the protobuf exposition. */
+  readonly native = new NativeHistogram();
   readonly labels: Readonly<Record<'method' | 'endpoint' | 'status', string>>;
   /** `method="GET",endpoint="/x",status="200"`, escaped once. */
   private readonly labelText: string;
@@ -54,6 +57,7 @@ class RequestCell {
     let index = 0;
     while (index < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[index]) index++;
     this.bucketCounts[index]++;
+    this.native.observe(seconds);
   }
 
   renderedTotal(): Buffer {
@@ -199,13 +203,13 @@ export class HttpRequestMetrics {
   private durations(): ExposedValue[] {
     const values: ExposedValue[] = [];
     for (const { cells } of this.recorders) {
-      for (const { labels, bucketCounts, count, sum } of cells) {
+      for (const { labels, bucketCounts, count, sum, native } of cells) {
         let cumulative = 0;
         for (let i = 0; i < BUCKET_BOUNDS.length; i++) {
           cumulative += bucketCounts[i];
           values.push({ metricName: BUCKET, value: cumulative, labels: { ...labels, le: BUCKET_BOUNDS[i] } });
         }
-        values.push({ metricName: SUM, value: sum, labels }, { metricName: COUNT, value: count, labels });
+        values.push({ metricName: SUM, value: sum, labels }, { metricName: COUNT, value: count, labels, nativeHistogram: native });
       }
     }
     return values;
