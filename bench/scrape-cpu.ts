@@ -15,9 +15,13 @@ import { createLogger } from '../src/logger';
 import { HttpRequestMetrics } from '../src/metrics/http-request-metrics';
 import { APP_ROUTES, STATUSES } from './servers/app-routes';
 
+const PROTOBUF_ACCEPT = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
+
 const VARIANTS: Record<string, Record<string, string>> = {
   text: { accept: '', 'accept-encoding': '' },
   'text+gzip': { accept: '', 'accept-encoding': 'gzip' },
+  protobuf: { accept: PROTOBUF_ACCEPT, 'accept-encoding': '' },
+  'protobuf+gzip': { accept: PROTOBUF_ACCEPT, 'accept-encoding': 'gzip' },
 };
 
 async function main(): Promise<void> {

@@ -24,14 +24,20 @@ const SCRAPERS = 10;
 const TRAFFIC_CONNECTIONS = 4;
 const TRAFFIC_DELAY_MS = 2;
 
+/** What Prometheus with native histograms on asks for. */
+const PROTOBUF_ACCEPT = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3';
+
 /**
  * The ways a scraper may ask for /metrics, each measured under the same scrapers and background
  * load, alternating within every round: the plain text Prometheus asks for without
- * `Accept-Encoding`, and the gzipped text it asks for by default.
+ * `Accept-Encoding`, the gzipped text it asks for by default, and protobuf (native histograms),
+ * plain and gzipped.
  */
 const VARIANTS = [
   { name: 'text', headers: {} },
   { name: 'text+gzip', headers: { 'Accept-Encoding': 'gzip' } },
+  { name: 'protobuf', headers: { Accept: PROTOBUF_ACCEPT } },
+  { name: 'protobuf+gzip', headers: { Accept: PROTOBUF_ACCEPT, 'Accept-Encoding': 'gzip' } },
 ] as const;
 type VariantName = (typeof VARIANTS)[number]['name'];
 

@@ -33,6 +33,11 @@ export interface ExposedFamily {
    * (a counter's name then ends in `_total`).
    */
   readonly writeRenderedSamples?: (write: (lines: Buffer) => void) => void;
+  /**
+   * The same for the protobuf exposition: each series already encoded as a `metric` field of its
+   * MetricFamily (protobuf-exposition.ts encodeValueMetric, encodeHistogramMetric).
+   */
+  readonly writeEncodedMetrics?: (write: (metric: Buffer) => void) => void;
 }
 
 /** A metric whose family /metrics reads as it is, without a promise. */

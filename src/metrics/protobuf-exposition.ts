@@ -19,9 +19,13 @@ const LENGTH_DELIMITED = 2;
 
 /** A growing buffer of protobuf fields; nested messages are written in place and their length put before them. */
 class ProtobufWriter {
-  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private buffer: Buffer;
   private position = 0;
   private readonly starts: number[] = [];
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+  }
 
   bytes(): Buffer {
     return this.buffer.subarray(0, this.position);
@@ -67,6 +71,16 @@ class ProtobufWriter {
     this.position += this.buffer.write(value, this.position);
   }
 
+  raw(bytes: Buffer): void {
+    this.reserve(bytes.length);
+    this.position += bytes.copy(this.buffer, this.position);
+  }
+
+  /** Drops what the last `begin` started. */
+  abandon(): void {
+    this.position = this.starts.pop()!;
+  }
+
   /** Starts a nested message (or a packed field); end it with `end`. */
   begin(): void {
     this.starts.push(this.position);
@@ -105,16 +119,40 @@ function zigzag(value: number): number {
 export function encodeProtobuf(families: readonly ExposedFamily[]): Buffer {
   const writer = new ProtobufWriter();
   for (const family of families) {
-    if (family.values.length === 0) continue;
     writer.begin();
     writer.stringField(1, family.name);
     writer.stringField(2, family.help);
     writer.varintField(3, METRIC_TYPE[family.type]);
-    if (family.type === 'histogram' || family.type === 'summary') writeGroupedMetrics(writer, family);
-    else for (const { labels, value } of family.values) writeMetric(writer, labels, () => writeValue(writer, family.type === 'counter' ? 3 : 2, value));
-    writer.end();
+    let metrics = 0;
+    if (family.writeEncodedMetrics) {
+      family.writeEncodedMetrics((metric) => {
+        writer.raw(metric);
+        metrics++;
+      });
+    } else {
+      const values = family.values; // a getter may build them: read once
+      metrics = values.length;
+      if (family.type === 'histogram' || family.type === 'summary') writeGroupedMetrics(writer, family.type, family.name, values);
+      else for (const { labels, value } of values) writeMetric(writer, labels, () => writeValue(writer, family.type === 'counter' ? 3 : 2, value));
+    }
+    if (metrics > 0) writer.end();
+    else writer.abandon();
   }
   return writer.bytes();
+}
+
+/** One counter or gauge series as a `metric` field of its MetricFamily, for a family's writeEncodedMetrics. */
+export function encodeValueMetric(type: 'counter' | 'gauge', labels: ExposedLabels, value: number): Buffer {
+  const writer = new ProtobufWriter(256);
+  writeMetric(writer, labels, () => writeValue(writer, type === 'counter' ? 3 : 2, value));
+  return Buffer.from(writer.bytes());
+}
+
+/** One histogram series (classic buckets as `_bucket` samples with `le`, and its native histogram) as a `metric` field. */
+export function encodeHistogramMetric(labels: ExposedLabels, series: Omit<GroupedSeries, 'labels'>): Buffer {
+  const writer = new ProtobufWriter(1024);
+  writeMetric(writer, labels, () => writeHistogram(writer, { ...series, labels }));
+  return Buffer.from(writer.bytes());
 }
 
 function writeMetric(writer: ProtobufWriter, labels: ExposedLabels, writeBody: () => void, leaveOut?: string): void {
@@ -138,23 +176,23 @@ function writeValue(writer: ProtobufWriter, field: number, value: number): void 
 }
 
 /** One series of a histogram or summary: its `_bucket`/quantile samples, `_sum` and `_count`. */
-interface GroupedSeries {
+export interface GroupedSeries {
   labels: ExposedLabels;
-  readonly points: ExposedValue[];
+  readonly points: readonly ExposedValue[];
   sum: number;
   count: number;
   native?: NativeHistogram;
 }
 
-function writeGroupedMetrics(writer: ProtobufWriter, family: ExposedFamily): void {
-  const histogram = family.type === 'histogram';
+function writeGroupedMetrics(writer: ProtobufWriter, type: 'histogram' | 'summary', name: string, values: readonly ExposedValue[]): void {
+  const histogram = type === 'histogram';
   const pointLabel = histogram ? 'le' : 'quantile';
-  const series = new Map<string, GroupedSeries>();
-  for (const value of family.values) {
+  const series = new Map<string, GroupedSeries & { points: ExposedValue[] }>();
+  for (const value of values) {
     const key = seriesKey(value.labels, pointLabel);
     let group = series.get(key);
     if (!group) series.set(key, (group = { labels: value.labels, points: [], sum: 0, count: 0 }));
-    const suffix = value.metricName?.slice(family.name.length) ?? '';
+    const suffix = value.metricName?.slice(name.length) ?? '';
     if (suffix === '_sum') group.sum = value.value;
     else if (suffix === '_count') {
       group.count = value.value;
