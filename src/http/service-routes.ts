@@ -51,7 +51,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
         const body = exposition.serializeToBuffer(families, format, allocate);
         return { body, done: () => bodies.release(buffer!) };
       };
-      if (acceptsGzip(request.headers['accept-encoding'])) {
+      if (acceptsGzip(request.headers['accept-encoding'] ?? '')) {
         const key = `${format} ${selection?.key ?? 'all'}`;
         let gzipped = gzipBodies.get(key);
         if (!gzipped) gzipBodies.set(key, (gzipped = new GzipBodies()));
