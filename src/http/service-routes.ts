@@ -4,7 +4,7 @@ import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { ReportedOnce } from '../report-once';
 import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type ScrapeFormat } from '../metrics/exposition';
-import { encodeProtobuf, PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition';
+import { ProtobufEncoder, PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition';
 import { familyOwnersOf, parseSourceSelection, type SourceSelection } from '../metrics/source-selection';
 import { SOURCE_NAMES } from '../../streams/sources';
 import { BufferPool } from './buffer-pool';
@@ -27,6 +27,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
     logger.error(`metric ${name} failed to collect and is left out of /metrics: ${errorText(error)}`);
   };
   const exposition = new Exposition(registry);
+  const protobuf = new ProtobufEncoder();
   const bodies = new BufferPool(REUSED_BODIES);
   const owners = familyOwnersOf(registry);
   /** By format and source selection: a bounded set (3 formats × the subsets of the sources). */
@@ -47,8 +48,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
         let buffer: Buffer | undefined;
         const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
         const families = await exposition.readFamilies(onError, selection);
-        if (format === 'protobuf') return { body: encodeProtobuf(families), done: () => undefined };
-        const body = exposition.serializeToBuffer(families, format, allocate);
+        const body = format === 'protobuf' ? protobuf.encode(families, allocate) : exposition.serializeToBuffer(families, format, allocate);
         return { body, done: () => bodies.release(buffer!) };
       };
       if (acceptsGzip(request.headers['accept-encoding'] ?? '')) {

@@ -156,9 +156,14 @@ export class Exposition {
     let text = '';
     for (const { metricName, labels, value } of values) text += `${metricName ?? counterName}${formatLabels(labels)} ${formatValue(value)}\n`;
     const lines = Buffer.from(text);
-    cache.set(name, { samples: values.map(({ value, metricName, labels }) => ({ value, metricName, labels: { ...labels } })), lines });
+    cache.set(name, { samples: copySamples(values), lines });
     return lines;
   }
+}
+
+/** A copy to compare later samples with: prom-client changes its value objects in place. */
+export function copySamples(values: readonly ExposedValue[]): ExposedValue[] {
+  return values.map(({ value, metricName, labels }) => ({ value, metricName, labels: { ...labels } }));
 }
 
 function readPromClientMetric(metric: object): Promise<ExposedFamily> {
@@ -171,7 +176,8 @@ function hasGet(metric: object): metric is Pick<Histogram, 'get'> {
   return 'get' in metric && typeof metric.get === 'function';
 }
 
-function sameSamples(rendered: readonly ExposedValue[], current: readonly ExposedValue[]): boolean {
+/** Whether `current` holds the samples `rendered` was made from (a copy made with copySamples). */
+export function sameSamples(rendered: readonly ExposedValue[], current: readonly ExposedValue[]): boolean {
   if (rendered.length !== current.length) return false;
   for (let i = 0; i < rendered.length; i++) {
     const x = rendered[i]!;

@@ -1,4 +1,5 @@
 import type { ExposedFamily, ExposedLabels, ExposedValue } from './exposed-metric';
+import { copySamples, sameSamples } from './exposition';
 import { NATIVE_SCHEMA, ZERO_THRESHOLD, type NativeHistogram } from './native-histogram';
 
 /**
@@ -29,6 +30,12 @@ class ProtobufWriter {
 
   bytes(): Buffer {
     return this.buffer.subarray(0, this.position);
+  }
+
+  /** Empties the writer, keeping its memory for the next message. */
+  reset(): void {
+    this.position = 0;
+    this.starts.length = 0;
   }
 
   private reserve(bytes: number): void {
@@ -115,30 +122,66 @@ function zigzag(value: number): number {
   return value >= 0 ? value * 2 : -value * 2 - 1;
 }
 
-/** Families as delimited MetricFamily messages; a family without samples is left out, as in the text formats. */
-export function encodeProtobuf(families: readonly ExposedFamily[]): Buffer {
-  const writer = new ProtobufWriter();
-  for (const family of families) {
-    writer.begin();
-    writer.stringField(1, family.name);
-    writer.stringField(2, family.help);
-    writer.varintField(3, METRIC_TYPE[family.type]);
-    let metrics = 0;
-    if (family.writeEncodedMetrics) {
-      family.writeEncodedMetrics((metric) => {
-        writer.raw(metric);
-        metrics++;
-      });
-    } else {
-      const values = family.values; // a getter may build them: read once
-      metrics = values.length;
-      if (family.type === 'histogram' || family.type === 'summary') writeGroupedMetrics(writer, family.type, family.name, values);
-      else for (const { labels, value } of values) writeMetric(writer, labels, () => writeValue(writer, family.type === 'counter' ? 3 : 2, value));
+/**
+ * Writes scrapes in protobuf. One writer is reused (an encoding runs to its end without a turn of
+ * the event loop), and the body is copied out into a buffer of the caller's: a new, growing
+ * buffer of a few hundred kilobytes per scrape was garbage enough to show in the latency tail.
+ */
+export class ProtobufEncoder {
+  private readonly writer = new ProtobufWriter();
+  /**
+   * The last encoding of each family's series, by family name, with a copy of the samples it was
+   * made from: reused while they are equal, as the text formats reuse their lines. A native
+   * histogram changes only with its `_count`, so equal samples mean an equal encoding.
+   */
+  private readonly encodedSeries = new Map<string, { samples: readonly ExposedValue[]; help: string; bytes: Buffer }>();
+
+  /** Families as delimited MetricFamily messages; a family without samples is left out, as in the text formats. */
+  encode(families: readonly ExposedFamily[], allocate: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
+    const writer = this.writer;
+    writer.reset();
+    for (const family of families) {
+      if (family.writeEncodedMetrics) writeFamily(writer, family);
+      else writer.raw(this.encodedFamily(family));
     }
-    if (metrics > 0) writer.end();
-    else writer.abandon();
+    const bytes = writer.bytes();
+    const target = allocate(bytes.length);
+    bytes.copy(target);
+    return target.subarray(0, bytes.length);
   }
-  return writer.bytes();
+
+  /** A whole delimited MetricFamily, from the cache when its samples did not change. */
+  private encodedFamily(family: ExposedFamily): Buffer {
+    const values = family.values;
+    const cached = this.encodedSeries.get(family.name);
+    if (cached && cached.help === family.help && sameSamples(cached.samples, values)) return cached.bytes;
+    const writer = new ProtobufWriter(1024);
+    writeFamily(writer, { ...family, values });
+    const bytes = Buffer.from(writer.bytes());
+    this.encodedSeries.set(family.name, { samples: copySamples(values), help: family.help, bytes });
+    return bytes;
+  }
+}
+
+function writeFamily(writer: ProtobufWriter, family: ExposedFamily): void {
+  writer.begin();
+  writer.stringField(1, family.name);
+  writer.stringField(2, family.help);
+  writer.varintField(3, METRIC_TYPE[family.type]);
+  let metrics = 0;
+  if (family.writeEncodedMetrics) {
+    family.writeEncodedMetrics((metric) => {
+      writer.raw(metric);
+      metrics++;
+    });
+  } else {
+    const values = family.values; // a getter may build them: read once
+    metrics = values.length;
+    if (family.type === 'histogram' || family.type === 'summary') writeGroupedMetrics(writer, family.type, family.name, values);
+    else for (const { labels, value } of values) writeMetric(writer, labels, () => writeValue(writer, family.type === 'counter' ? 3 : 2, value));
+  }
+  if (metrics > 0) writer.end();
+  else writer.abandon();
 }
 
 /** One counter or gauge series as a `metric` field of its MetricFamily, for a family's writeEncodedMetrics. */

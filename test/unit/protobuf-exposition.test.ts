@@ -4,7 +4,9 @@ import { queryMetricsFor } from '../../src/db/instrumented-pool';
 import { Exposition, negotiateFormat } from '../../src/metrics/exposition';
 import { HttpRequestMetrics } from '../../src/metrics/http-request-metrics';
 import { NativeHistogram } from '../../src/metrics/native-histogram';
-import { encodeProtobuf } from '../../src/metrics/protobuf-exposition';
+import { ProtobufEncoder } from '../../src/metrics/protobuf-exposition';
+
+const encodeProtobuf = (families: Parameters<ProtobufEncoder['encode']>[0]) => new ProtobufEncoder().encode(families);
 import { SnapshotFamily } from '../../src/metrics/snapshot-family';
 import { parseExposition } from '../support/http';
 import { decodeMetricFamilies, nativeBuckets, type DecodedFamily } from '../support/protobuf-decoder';
