@@ -11,7 +11,7 @@ import path from 'node:path';
 import { trafficLines } from '../servers/app-routes';
 import { createIotflowDatabase } from '../lib/iotflow-database';
 import http from 'node:http';
-import { type ChildServer, cpuSeconds, freePort, httpGet, pause, serverEnv, startExecutable, startNodeServer } from '../lib/processes';
+import { type ChildServer, cpuSeconds, freePort, httpGet, pause, runNodeScript, serverEnv, startExecutable, startNodeServer } from '../lib/processes';
 import { type BenchOptions, check, type SuiteOutcome } from '../lib/report';
 import { describeSources, waitForSourcesUp } from '../lib/service-state';
 import { median, round } from '../lib/stats';
@@ -158,6 +158,8 @@ export async function scrapeSuite({ quick, log }: BenchOptions): Promise<SuiteOu
     const nodeExporterSummary = nodeExporter.length > 0 ? summarize(nodeExporter) : undefined;
     const ratio = nodeExporterSummary ? round(scrape.p99Ms / nodeExporterSummary.p99Ms, 3) : undefined;
     const singleSummary = summarize(single);
+    // The steadier figure: CPU per scrape in one process, variants alternating, no sockets.
+    const inProcess = JSON.parse(await runNodeScript('bench/scrape-cpu.js', [String(quick ? 10 : 40), '20'], serverEnv({}), 300_000)) as Record<string, { cpuMsPerScrape: number; bytes: number }>;
     const variants = await Promise.all(
       VARIANTS.map(async ({ name, headers }) => {
         const rounds = byVariant.get(name)!;
@@ -170,6 +172,7 @@ export async function scrapeSuite({ quick, log }: BenchOptions): Promise<SuiteOu
         ['/metrics', `${exposition.bytes} B, ${exposition.samples} samples, ${exposition.requestSeries} route/method/status series`],
         [`${SCRAPERS} scrapers p50 / p99 / max`, `${scrape.p50Ms} / ${scrape.p99Ms} / ${scrape.maxMs} ms (median of ${rounds} rounds; max of all)`],
         ...variants.map(({ name, bytes, p99Ms, cpuMsPerScrape }): [string, string] => [`${name}: bytes / ${SCRAPERS} scrapers p99 / CPU per scrape`, `${bytes} B / ${p99Ms} ms / ${cpuMsPerScrape} ms`]),
+        ...Object.entries(inProcess).map(([name, { cpuMsPerScrape, bytes }]): [string, string] => [`in-process CPU per scrape: ${name}`, `${cpuMsPerScrape} ms (${bytes} B)`]),
         ['1 scraper p50 / p99', `${singleSummary.p50Ms} / ${singleSummary.p99Ms} ms`],
         ['node_exporter p99 (same load)', nodeExporterSummary ? `${nodeExporterSummary.p99Ms} ms → ours is ${ratio}× its p99` : 'not installed'],
         ['background traffic', `${Math.round(background.requestsPerSecond)} requests/s over ${lines.length} route/status combinations`],
@@ -183,6 +186,7 @@ export async function scrapeSuite({ quick, log }: BenchOptions): Promise<SuiteOu
         ...scrape,
         singleScraper: singleSummary,
         variants,
+        inProcessCpu: inProcess,
         backgroundCpuSecondsPerSecond: round3(median(backgroundCpu)),
         nodeExporter: nodeExporterSummary ?? null,
         p99RatioToNodeExporter: ratio ?? null,
