@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { parseExposition } from '../support/http';
+import { decodeMetricFamilies } from '../support/protobuf-decoder';
 import { eventually, startService, type RunningService } from '../support/service';
 
 /** A GET whose body is read as sent: fetch() would decompress it. */
@@ -54,13 +55,21 @@ describe('gzip on /metrics', () => {
     expect(second.body.equals(first.body)).toBe(true);
   });
 
-  it('case 1h: the whole exposition, in both formats, and HEAD', async () => {
+  it('case 1h: the whole exposition in each format (protobuf too), and HEAD', async () => {
     for (const accept of ['text/plain', 'application/openmetrics-text; version=1.0.0']) {
       const response = await rawGet(service.port, '/metrics', { 'Accept-Encoding': 'gzip', Accept: accept });
       const text = gunzipSync(response.body).toString();
       expect(parseExposition(text).type.get('http_request_duration_seconds')).toBe('histogram');
       if (accept !== 'text/plain') expect(text.endsWith('# EOF\n')).toBe(true);
     }
+    const protobufAccept = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3';
+    const plainProtobuf = await rawGet(service.port, STABLE, { Accept: protobufAccept });
+    const gzippedProtobuf = await rawGet(service.port, STABLE, { Accept: protobufAccept, 'Accept-Encoding': 'gzip' });
+    for (const response of [plainProtobuf, gzippedProtobuf]) {
+      expect(response.headers['content-type']).toBe('application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited');
+    }
+    expect(gunzipSync(gzippedProtobuf.body).equals(plainProtobuf.body)).toBe(true);
+    expect(decodeMetricFamilies(plainProtobuf.body).map(({ name }) => name)).toContain('system_cpu_cores');
     const head = await new Promise<http.IncomingMessage>((resolve) => http.request({ host: '127.0.0.1', port: service.port, path: STABLE, method: 'HEAD', headers: { 'Accept-Encoding': 'gzip' } }, resolve).end());
     expect(head.headers['content-encoding']).toBe('gzip');
     expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
