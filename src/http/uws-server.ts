@@ -75,6 +75,8 @@ export class UwsServer implements StreamTransport {
   private listenSocket?: uws.us_listen_socket;
   private readonly webSocketRoutes: WebSocketRoute[] = [];
   private readonly sockets = new Set<Socket>();
+  /** uWS 20.30 crashes on app.publish() before any app.ws(): until then there is no one to publish to. */
+  private webSocketRegistered = false;
 
   constructor(
     @inject(TYPES.RouteTable) private readonly routes: RouteTable,
@@ -93,6 +95,7 @@ export class UwsServer implements StreamTransport {
   }
 
   publish(topic: string, message: string): void {
+    if (!this.webSocketRegistered) return;
     // Subscribers a session turns away are taken off the topic for this one message.
     const skipped: Socket[] = [];
     for (const socket of this.sockets) {
@@ -203,6 +206,7 @@ export class UwsServer implements StreamTransport {
     const names = parameterNames(route.path);
     const headerNames: ReadonlySet<string> = new Set(route.headers ?? []);
     const { maxPayloadBytes, maxBufferedBytes, idleTimeoutSeconds } = route.limits;
+    this.webSocketRegistered = true;
     this.app.ws<SocketData>(route.path, {
       maxPayloadLength: maxPayloadBytes,
       maxBackpressure: maxBufferedBytes,
