@@ -194,10 +194,11 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
       const onlineAfter = await onlineNow();
       process.stdout.write(`issue 14: recording rules over the three: ${JSON.stringify(recorded)}; the holder showed ${onlineBefore} → ${onlineAfter} online\n`);
       expect(recorded).toMatchObject({ telemetry: 30_000, devices: 2000 });
-      // The fixture's devices fall offline one a second as their last_seen ages, and the rule lags the
-      // holder by a collection, a scrape and an evaluation (≤ 4 s): its value lies within that drift.
+      // The fixture's devices fall offline about one a second as their last_seen ages, and the rule lags
+      // the holder by a collection, a scrape and an evaluation (a few seconds; 10 allowed on a loaded
+      // machine): its value lies within that drift, far from what a sum over replicas would give.
       expect(recorded.online).toBeGreaterThanOrEqual(onlineAfter);
-      expect(recorded.online).toBeLessThanOrEqual(onlineBefore + 4);
+      expect(recorded.online).toBeLessThanOrEqual(onlineBefore + 10);
       expect(recorded.ratio).toBeCloseTo(recorded.online / 2000, 9);
       // A rule evaluated over part of the scrapes would lag; the value holds at the next evaluations too.
       await pause(2000);
