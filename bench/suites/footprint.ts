@@ -8,12 +8,12 @@
  * "At rest" is the service's CPU over the seconds at least REST_MARGIN_S away from any of its
  * collections (their phase is read from collector_last_success_timestamp_seconds) and any scrape.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { createIotflowDatabase } from '../lib/iotflow-database';
 import { type ChildServer, cpuSeconds, freePort, httpGet, pause, ROOT, rssBytes, serverEnv, startExecutable, startNodeServer } from '../lib/processes';
 import { type BenchOptions, check, type SuiteOutcome } from '../lib/report';
+import { startCommand } from '../lib/start-command';
 import { describeSources, waitForSourcesUp } from '../lib/service-state';
 import { MB, round } from '../lib/stats';
 
@@ -28,22 +28,6 @@ const EXPORTERS = [
 ] as const;
 
 type ExporterName = (typeof EXPORTERS)[number]['name'];
-
-/** How `npm start` runs the service: `[NAME=value ...] node [--flag ...] dist/<script>`. */
-export function startCommand(script = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '') {
-  const words = script.trim().split(/\s+/);
-  const env: Record<string, string> = {};
-  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0] ?? '')) {
-    const [name, ...value] = words.shift()!.split('=');
-    env[name!] = value.join('=');
-  }
-  const node = words.shift();
-  const target = words.pop() ?? '';
-  if (node !== 'node' || !target.startsWith('dist/') || words.some((word) => !word.startsWith('--'))) {
-    throw new Error(`package.json "start" is ${JSON.stringify(script)}; the footprint suite reads it as [NAME=value ...] node [--flag ...] dist/<script>`);
-  }
-  return { env, nodeArgs: words, script: target.slice('dist/'.length) };
-}
 
 interface Measured {
   readonly name: string;
@@ -82,7 +66,7 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
   const database = await createIotflowDatabase();
   const servers: ChildServer[] = [];
   try {
-    const start = startCommand();
+    const start = startCommand(ROOT);
     const service = await startNodeServer('service', start.script, serverEnv({ ...start.env, DATABASE_URL: database.url, METRICS_RATE_LIMIT: '0' }), [], start.nodeArgs);
     servers.push(service);
     const sources = await waitForSourcesUp(service.port);
