@@ -32,13 +32,36 @@ const RUNTIME_READING_MAX_AGE_MS = 1000;
  */
 const EVENT_LOOP_SAMPLING_MS = 100;
 
+/**
+ * Node's event-loop histogram records whole sampling intervals, the period included (prom-client
+ * passes them on: at rest its min read 10 ms, and would read 100 ms now). These gauges are
+ * reported as the lag beyond the period; the standard deviation does not move with it.
+ */
+const SAMPLED_LAG_METRICS = ['min', 'max', 'mean', 'p50', 'p90', 'p99'].map((statistic) => `nodejs_eventloop_lag_${statistic}_seconds`);
+
+function lagBeyondSampling(metric: ExposedMetric): ExposedMetric {
+  const periodSeconds = EVENT_LOOP_SAMPLING_MS / 1000;
+  return {
+    name: metric.name,
+    help: metric.help,
+    type: metric.type,
+    aggregator: metric.aggregator,
+    reset: () => metric.reset(),
+    get: async () => {
+      const family = await metric.get();
+      return { ...family, values: family.values.map((sample) => ({ ...sample, value: Math.max(0, sample.value - periodSeconds) })) };
+    },
+  };
+}
+
 export function createRegistry(clock: Clock = systemClock): Registry {
   const runtime = new Registry();
   collectDefaultMetrics({ register: runtime, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
   for (const name of LINT_FAILING_DEFAULT_METRICS) runtime.removeSingleMetric(name);
   const registry = new Registry();
   for (const metric of runtime.getMetricsAsArray() as unknown as ExposedMetric[]) {
-    registry.registerMetric(new CachedReading(metric, RUNTIME_READING_MAX_AGE_MS, () => clock.monotonicMs()) as never);
+    const reading = SAMPLED_LAG_METRICS.includes(metric.name) ? lagBeyondSampling(metric) : metric;
+    registry.registerMetric(new CachedReading(reading, RUNTIME_READING_MAX_AGE_MS, () => clock.monotonicMs()) as never);
   }
   return registry;
 }

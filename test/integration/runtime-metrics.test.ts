@@ -24,4 +24,13 @@ describe('runtime metrics sampled coarsely (issue 11)', () => {
     // A sampler whose period is under 200 ms fires at least 100 ms late inside the block.
     expect(sampleValue(samples, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.099);
   });
+
+  it('case 11: a loop at rest shows next to no lag, not the sampling period', async () => {
+    await get(service.port, '/metrics');
+    await pause(FRESH_READING_MS);
+    const samples = parseExposition((await get(service.port, '/metrics')).body).samples;
+    // Node's histogram records whole sampling intervals; the lag is what exceeds the period.
+    expect(sampleValue(samples, 'nodejs_eventloop_lag_min_seconds')).toBeLessThan(0.05);
+    expect(sampleValue(samples, 'nodejs_eventloop_lag_min_seconds')).toBeGreaterThanOrEqual(0);
+  });
 });
