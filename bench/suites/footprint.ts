@@ -58,6 +58,14 @@ function lastCollectionSeconds(body: string): number | undefined {
   return times.length > 0 ? Math.max(...times) : undefined;
 }
 
+/**
+ * Telemetry the service counted so far: the local broker is shared, and messages another process
+ * publishes cost this service CPU that the Go exporters do not see, so the run says how many came.
+ */
+function telemetryCount(body: string): number {
+  return Number(/^iotflow_telemetry_messages_total (\S+)/m.exec(body)?.[1] ?? NaN);
+}
+
 const load = () => os.loadavg().map((value) => round(value, 2));
 
 export async function footprintSuite({ quick, log }: BenchOptions): Promise<SuiteOutcome> {
@@ -97,6 +105,8 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
     // A first scrape warms every exporter's collectors up (postgres_exporter connects on it) and tells the collection phase.
     let lastCollection = lastCollectionSeconds(await scrapeAll());
     await pause(warmUpSeconds * 1000);
+    let telemetryBefore = NaN;
+    let telemetryAfter = NaN;
 
     const loadBefore = load();
     const cpuBefore = everyone.map((server) => cpuSeconds(server.pid));
@@ -108,7 +118,10 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
     while (Date.now() - startedMs < seconds * 1000) {
       if (Date.now() >= nextScrapeMs) {
         scrapeTimes.push(Date.now() / 1000);
-        lastCollection = lastCollectionSeconds(await scrapeAll()) ?? lastCollection;
+        const body = await scrapeAll();
+        lastCollection = lastCollectionSeconds(body) ?? lastCollection;
+        if (Number.isNaN(telemetryBefore)) telemetryBefore = telemetryCount(body);
+        telemetryAfter = telemetryCount(body);
         nextScrapeMs += SCRAPE_INTERVAL_S * 1000;
       }
       everyone.forEach((server, i) => rss[i]!.push(rssBytes(server.pid)));
@@ -154,6 +167,7 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
         ...theirs.map((item): [string, string] => [`${item.name}: CPU / RSS`, `${item.cpuSeconds} s / ${item.rssMb} MB`]),
         ...missing.map((name): [string, string] => [name, 'not installed: ratio skipped']),
         ['the three Go exporters together', complete ? `${exportersCpu} s / ${exportersRss} MB → ours is ${cpuRatio}× their CPU, ${rssRatio}× their RSS` : `incomplete (${missing.join(', ')} missing)`],
+        ['telemetry counted during the run', `${telemetryAfter - telemetryBefore} messages (others' traffic on the shared broker costs this service CPU)`],
         ['this service at rest', `${round(restPercent, 3)} % of a core over ${Math.round(restSeconds)} s away from collections and scrapes`],
       ],
       checks: [
@@ -174,6 +188,7 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
         rssRatio: complete ? rssRatio : null,
         restCpuPercent: round(restPercent, 4),
         restSeconds: round(restSeconds, 1),
+        telemetryMessages: telemetryAfter - telemetryBefore,
       },
     };
   } finally {
