@@ -82,6 +82,24 @@ export const LIMITS = {
     unit: 'ms',
     reason: 'a tick reaches the last of the clients long before the next one: 1 s is 1/15 of the interval, and what a live dashboard tolerates',
   },
+  footprintCpuRatio: {
+    kind: 'target',
+    max: 1,
+    unit: '× the three Go exporters',
+    reason: 'issue 11: at the 15 s cadence the whole process uses no more CPU than node_exporter, postgres_exporter and redis_exporter together',
+  },
+  footprintRestCpuPercent: {
+    kind: 'target',
+    max: 0.1,
+    unit: '% of a core',
+    reason: 'issue 11: between collections and scrapes the process all but sleeps',
+  },
+  footprintRssMb: {
+    kind: 'target',
+    max: 60,
+    unit: 'MB',
+    reason: 'issue 11: the whole process with every source on, peak RSS (the Go exporters together: about 51 MB)',
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ROOT } from './lib/processes';
 import { type BenchOptions, type Check, machineInfo, type Suite, SUITE_NAMES, type SuiteName, type SuiteOutcome } from './lib/report';
 import { collectorSuite } from './suites/collector';
+import { footprintSuite } from './suites/footprint';
 import { overheadSuite } from './suites/overhead';
 import { scrapeSuite } from './suites/scrape';
 import { streamSuite } from './suites/stream';
@@ -22,6 +23,7 @@ const SUITES: Record<SuiteName, Suite> = {
   collector: collectorSuite,
   telemetry: telemetrySuite,
   stream: streamSuite,
+  footprint: footprintSuite,
 };
 
 const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'latest.json');

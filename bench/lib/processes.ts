@@ -51,9 +51,12 @@ export async function startNodeServer(name: string, script: string, env: Record<
   return started(name, child, LISTENING);
 }
 
-/** Spawns any executable that listens on `port` (given in its arguments), and waits until it accepts connections. */
-export async function startExecutable(name: string, file: string, args: readonly string[], port: number): Promise<ChildServer> {
-  const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns any executable that listens on `port` (given in its arguments), and waits until it accepts
+ * connections. `env` is added to this process's environment (e.g. an exporter's DATA_SOURCE_NAME).
+ */
+export async function startExecutable(name: string, file: string, args: readonly string[], port: number, env: Record<string, string> = {}): Promise<ChildServer> {
+  const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = await started(name, child, undefined, port);
   await waitFor(() => canConnect(port), `${name} to accept connections on port ${port}`, 10_000);
   return server;

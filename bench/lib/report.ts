@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { type Limit, LIMITS, type LimitName } from '../budgets';
 
-export const SUITE_NAMES = ['scrape', 'overhead', 'collector', 'telemetry', 'stream'] as const;
+export const SUITE_NAMES = ['scrape', 'overhead', 'collector', 'telemetry', 'stream', 'footprint'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 export interface BenchOptions {

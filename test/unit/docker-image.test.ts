@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { startCommand } from '../../bench/lib/start-command';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -12,6 +13,13 @@ describe('the Docker image', () => {
     expect(copied).toEqual(expect.arrayContaining(['src', 'streams', 'container']));
     expect(copied.filter((source) => /^(bench|test)\b/.test(source))).toEqual([]);
     expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['bench', 'test']));
+  });
+
+  it('starts the service as `npm start` does: the same node flags, and the glibc arena cap (issue 11)', () => {
+    const start = startCommand(ROOT);
+    const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'));
+    expect(cmd && JSON.parse(cmd[1])).toEqual(['node', ...start.nodeArgs, `dist/${start.script}`]);
+    expect(start.env).toEqual(expect.objectContaining({ MALLOC_ARENA_MAX: '2' }));
   });
 
   it('is built by a configuration that compiles no benchmark', () => {
