@@ -6,7 +6,8 @@ import { TYPES } from '../../container/identifiers';
 import { parseRedisInfo, REDIS_METRICS } from '../../streams/redis';
 import type { CollectionResult, CollectionSuccess } from '../../streams/source';
 import { sparePort } from '../support/ports';
-import { killAllRedisServers, killRedisServer as kill, startRedisServer } from '../support/redis';
+import { killProcess as kill } from '../support/processes';
+import { killAllRedisServers, startRedisServer } from '../support/redis';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { startService, type RunningService } from '../support/service';
 
