@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { firstValueFrom } from 'rxjs';
 import { systemClock } from '../src/clock';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { publishTelemetryBurst } from '../demo/telemetry-publisher';
 import { MqttSource } from '../streams/mqtt';
 
 export interface TelemetryRateOptions {
@@ -48,7 +48,7 @@ export async function measureTelemetryRate(options: TelemetryRateOptions): Promi
   try {
     const before = await countOnceUp(source, 10_000);
     const shares = Array.from({ length: publishers }, (_, i) => Math.floor(messages / publishers) + (i < messages % publishers ? 1 : 0));
-    const running = shares.map((share) => publish(mqttUrl, share, devices));
+    const running = shares.map((share) => publishTelemetryBurst(mqttUrl, share, devices));
     const startedAtMs = Math.min(...(await Promise.all(running.map((publisher) => publisher.started))));
     let counted = 0;
     let countedAtMs = startedAtMs;
@@ -97,44 +97,3 @@ async function countOnceUp(source: MqttSource, timeoutMs: number): Promise<numbe
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// Runs in its own Node process, so publishing does not share this event loop with the counting.
-const PUBLISHER = `
-const [mqttPath, url, count, devices] = process.argv.slice(1);
-const { connectAsync } = require(mqttPath);
-(async () => {
-  const client = await connectAsync(url, { clean: true, clientId: 'iotflow-bench-' + process.pid });
-  const payload = JSON.stringify({ temperature: 21.5, humidity: 40 });
-  process.stdout.write('started ' + Date.now() + '\\n');
-  const acks = [];
-  for (let i = 0; i < Number(count); i++) {
-    acks.push(client.publishAsync('iotflow/devices/bench-' + (i % Number(devices)) + '/telemetry/sensors', payload, { qos: 1 }));
-  }
-  await Promise.all(acks);
-  process.stdout.write('finished ' + Date.now() + ' ' + acks.length + '\\n');
-  await client.endAsync();
-})().catch((error) => { process.stderr.write(String(error)); process.exit(1); });
-`;
-
-function publish(mqttUrl: string, count: number, devices: number): { started: Promise<number>; finished: Promise<{ finishedAtMs: number; count: number }> } {
-  const child = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), mqttUrl, String(count), String(devices)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const line = (word: string) =>
-    new Promise<string[]>((resolve, reject) => {
-      const check = () => {
-        const match = new RegExp(`^${word} (.*)$`, 'm').exec(stdout);
-        if (match) resolve(match[1]!.split(' '));
-      };
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        check();
-      });
-      child.on('exit', (code) => reject(new Error(`publisher exited with ${code} before "${word}": ${stderr}`)));
-    });
-  const started = line('started').then(([at]) => Number(at));
-  const finished = line('finished').then(([at, published]) => ({ finishedAtMs: Number(at), count: Number(published) }));
-  finished.catch(() => undefined); // awaited later; a failure before 'started' is reported there
-  return { started, finished };
-}
