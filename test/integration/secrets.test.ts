@@ -20,6 +20,12 @@ const enc = encodeURIComponent;
 
 const TICK = { COLLECTION_INTERVAL_SECONDS: '1' };
 
+/** The two places a URL carries a password, as it.each rows: the place (for %s), and a URL builder. */
+const passwordPlaces = <Url>(inUserinfo: Url, inQuery: Url): [string, Url][] => [
+  ['in the userinfo', inUserinfo],
+  ['in ?password=', inQuery],
+];
+
 interface Outcome {
   /** The source's error in /health. */
   readonly error: string;
@@ -69,11 +75,9 @@ describe('case 2: PostgreSQL that checks passwords (scram-sha-256 cluster of the
 
   const inUserinfo = (password: string, port: number, database = 'postgres') => `postgres://postgres:${enc(password)}@127.0.0.1:${port}/${database}`;
   const inQuery = (password: string, port: number, database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}?password=${enc(password)}`;
+  const places = passwordPlaces(inUserinfo, inQuery);
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 2: the right password %s collects, and shows nowhere', async (_where, url) => {
+  it.each(places)('case 2: the right password %s collects, and shows nowhere', async (_where, url) => {
     const { up } = await outcomeWithoutSecret({ DATABASE_URL: url(PASSWORD, cluster!.port) }, 'database', 'up');
     expect(up).toBe(1);
   });
@@ -87,18 +91,12 @@ describe('case 2: PostgreSQL that checks passwords (scram-sha-256 cluster of the
     expect(error).toContain(shown);
   });
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 1/2: a refused connection, password %s, leaves no secret', async (_where, url) => {
+  it.each(places)('case 1/2: a refused connection, password %s, leaves no secret', async (_where, url) => {
     const { error } = await outcomeWithoutSecret({ DATABASE_URL: url(PASSWORD, closedPort) }, 'database', /ECONNREFUSED/);
     expect(error).toContain(`127.0.0.1:${closedPort}`);
   });
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 1/2: a missing database, password %s, leaves no secret', async (_where, url) => {
+  it.each(places)('case 1/2: a missing database, password %s, leaves no secret', async (_where, url) => {
     await outcomeWithoutSecret({ DATABASE_URL: url(PASSWORD, cluster!.port, 'iotflow_missing') }, 'database', /database "iotflow_missing" does not exist/);
   });
 
@@ -121,11 +119,9 @@ describe('case 2: Redis with --requirepass (a redis-server of the test\'s own)',
 
   const inUserinfo = (password: string, at: number) => `redis://:${enc(password)}@127.0.0.1:${at}/0`;
   const inQuery = (password: string, at: number) => `redis://127.0.0.1:${at}/0?password=${enc(password)}`;
+  const places = passwordPlaces(inUserinfo, inQuery);
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 2: the right password %s collects, and shows nowhere', async (_where, url) => {
+  it.each(places)('case 2: the right password %s collects, and shows nowhere', async (_where, url) => {
     const { up } = await outcomeWithoutSecret({ REDIS_URL: url(PASSWORD, port) }, 'redis', 'up');
     expect(up).toBe(1);
   });
@@ -139,10 +135,7 @@ describe('case 2: Redis with --requirepass (a redis-server of the test\'s own)',
     expect(error).toContain(shown);
   });
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 1/2: a refused connection, password %s, leaves no secret', async (_where, url) => {
+  it.each(places)('case 1/2: a refused connection, password %s, leaves no secret', async (_where, url) => {
     await outcomeWithoutSecret({ REDIS_URL: url(PASSWORD, closedPort) }, 'redis', /ECONNREFUSED/);
   });
 });
