@@ -2,7 +2,8 @@ import type { Container } from 'inversify';
 import { defer } from 'rxjs';
 import { TYPES } from '../../container/identifiers';
 import type { MetricSource } from '../../streams/source';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { get, sampleValue } from '../support/http';
+import { scrape } from '../support/metrics';
 import { sparePort } from '../support/ports';
 import { startPasswordCluster, type PasswordCluster } from '../support/postgres-cluster';
 import { killAllRedisServers, startRedisServer } from '../support/redis';
@@ -53,10 +54,10 @@ async function outcomeWithoutSecret(
     // At least one streamed result of this source after the state above, and every message before it.
     const streamed = await nextMatching(stream, (message) => message.source === source && (expected === 'up' ? message.up === true : message.up === false));
     stream.socket.close();
-    const metrics = (await get(service.port, '/metrics')).body;
-    const outputs = { '/metrics': metrics, '/health': health.body, '/stream': JSON.stringify(streamed), 'the log': service.logLines.join('') };
+    const metrics = await scrape(service.port);
+    const outputs = { '/metrics': metrics.body, '/health': health.body, '/stream': JSON.stringify(streamed), 'the log': service.logLines.join('') };
     expect(Object.entries(outputs).filter(([, text]) => text.includes(MARKER))).toEqual([]);
-    return { error: health.error, up: sampleValue(parseExposition(metrics).samples, 'collector_up', { source }) };
+    return { error: health.error, up: sampleValue(metrics.samples, 'collector_up', { source }) };
   } finally {
     await service.stop();
   }
