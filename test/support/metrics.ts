@@ -1,18 +1,29 @@
+import type { Registry } from 'prom-client';
 import { filter, firstValueFrom, take, timeout, toArray, type Observable } from 'rxjs';
 import { TYPES } from '../../container/identifiers';
+import { Exposition } from '../../src/metrics/exposition';
 import type { CollectionResult } from '../../streams/source';
 import { get, parseExposition, sampleValue } from './http';
 import { eventually, type RunningService } from './service';
 
 /** Reading a running service's metrics, as a scraper or an embedding application does. */
 
-export type Exposition = { readonly body: string } & ReturnType<typeof parseExposition>;
+export type Scraped = { readonly body: string } & ReturnType<typeof parseExposition>;
 
 /** GET /metrics on `port` (a 200 is expected), parsed. */
-export async function scrape(port: number): Promise<Exposition> {
+export async function scrape(port: number): Promise<Scraped> {
   const response = await get(port, '/metrics');
   expect(response.status).toBe(200);
   return { body: response.body, ...parseExposition(response.body) };
+}
+
+/** A registry's samples as the /metrics route writes them: one exposition per registry, kept between scrapes. */
+const expositions = new WeakMap<Registry, Exposition>();
+
+export async function scrapeRegistry(registry: Registry): Promise<Map<string, number>> {
+  let exposition = expositions.get(registry);
+  if (!exposition) expositions.set(registry, (exposition = new Exposition(registry)));
+  return parseExposition(exposition.serialize(await exposition.readFamilies(() => undefined), 'prometheus')).samples;
 }
 
 /**
