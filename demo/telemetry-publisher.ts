@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 
 /**
  * A burst of telemetry from a separate Node process: `count` QoS 1 messages, as fast as one mqtt.js
- * client sends them, round-robin to iotflow/devices/bench-<i>/telemetry/sensors (i < devices). Its
+ * client sends them, round-robin to <topicRoot>/bench-<i>/telemetry/sensors (i < devices). Its
  * own process, so publishing does not share the event loop of whatever counts the messages.
  */
 export interface TelemetryBurst {
@@ -13,7 +13,7 @@ export interface TelemetryBurst {
 }
 
 const PUBLISHER = `
-const [mqttPath, url, count, devices] = process.argv.slice(1);
+const [mqttPath, url, topicRoot, count, devices] = process.argv.slice(1);
 const { connectAsync } = require(mqttPath);
 (async () => {
   const client = await connectAsync(url, { clean: true, clientId: 'iotflow-bench-' + process.pid });
@@ -21,7 +21,7 @@ const { connectAsync } = require(mqttPath);
   process.stdout.write('started ' + Date.now() + '\\n');
   const acks = [];
   for (let i = 0; i < Number(count); i++) {
-    acks.push(client.publishAsync('iotflow/devices/bench-' + (i % Number(devices)) + '/telemetry/sensors', payload, { qos: 1 }));
+    acks.push(client.publishAsync(topicRoot + '/bench-' + (i % Number(devices)) + '/telemetry/sensors', payload, { qos: 1 }));
   }
   await Promise.all(acks);
   process.stdout.write('finished ' + Date.now() + ' ' + acks.length + '\\n');
@@ -29,8 +29,8 @@ const { connectAsync } = require(mqttPath);
 })().catch((error) => { process.stderr.write(String(error)); process.exit(1); });
 `;
 
-export function publishTelemetryBurst(mqttUrl: string, count: number, devices: number): TelemetryBurst {
-  const child = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), mqttUrl, String(count), String(devices)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function publishTelemetryBurst(mqttUrl: string, topicRoot: string, count: number, devices: number): TelemetryBurst {
+  const child = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), mqttUrl, topicRoot, String(count), String(devices)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -22,6 +22,8 @@ export interface WrkOptions {
   readonly requestsFile?: string;
   /** Per-connection pause before each request: caps the rate for background traffic. */
   readonly delayMs?: number;
+  /** Request headers (`Accept-Encoding`, `Accept`) of the static request. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface WrkResult {
@@ -44,9 +46,9 @@ export interface WrkRun {
 }
 
 export function startWrk(options: WrkOptions): WrkRun {
-  const { url, connections, threads = 1, seconds, requestsFile, delayMs } = options;
+  const { url, connections, threads = 1, seconds, requestsFile, delayMs, headers = {} } = options;
   const env = { ...process.env, WRK_REQUESTS_FILE: requestsFile ?? '', WRK_DELAY_MS: String(delayMs ?? 0) };
-  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '-s', SCRIPT, url];
+  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), '-s', SCRIPT, url];
   const child = spawn(WRK, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { Client, Pool, type PoolConfig } from 'pg';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { reuseReadings, type CachedReading } from '../metrics/cached-reading';
+import type { ExposedFamily } from '../metrics/exposed-metric';
+import { NativeHistogram } from '../metrics/native-histogram';
 
 export const QUERY_OPERATIONS = ['select', 'insert', 'update', 'delete', 'other'] as const;
 export type QueryOperation = (typeof QUERY_OPERATIONS)[number];
@@ -121,6 +123,8 @@ export class QueryMetrics {
   private readonly duration: Histogram<'operation'>;
   /** The two families as scrapes read them: read again only after a query was recorded. */
   private readonly readings: CachedReading[];
+  /** The durations again in exponential buckets, by operation, for the protobuf exposition. */
+  private readonly nativeDurations = new Map<string, NativeHistogram>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -136,8 +140,9 @@ export class QueryMetrics {
     for (const operation of QUERY_OPERATIONS) {
       this.queries.inc({ operation }, 0);
       this.duration.zero({ operation });
+      this.nativeDurations.set(operation, new NativeHistogram());
     }
-    this.readings = [reuseReadings(this.queries), reuseReadings(this.duration)];
+    this.readings = [reuseReadings(this.queries), reuseReadings(this.duration, Infinity, undefined, (family) => this.withNativeHistograms(family))];
   }
 
   /** Starts timing one query; the returned function records it once, whatever its outcome. */
@@ -149,9 +154,16 @@ export class QueryMetrics {
       if (recorded) return;
       recorded = true;
       this.queries.inc({ operation });
-      this.duration.observe({ operation }, (performance.now() - startedMs) / 1000);
+      const seconds = (performance.now() - startedMs) / 1000;
+      this.duration.observe({ operation }, seconds);
+      this.nativeDurations.get(operation)?.observe(seconds);
       for (const reading of this.readings) reading.changed();
     };
+  }
+
+  private withNativeHistograms(family: ExposedFamily): ExposedFamily {
+    const values = family.values.map((value) => (value.metricName?.endsWith('_count') ? { ...value, nativeHistogram: this.nativeDurations.get(String(value.labels.operation)) } : value));
+    return { ...family, values };
   }
 }
 

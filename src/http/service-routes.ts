@@ -3,15 +3,22 @@ import type { HealthState } from '../health';
 import { errorText } from '../error-text';
 import type { Logger } from '../logger';
 import { ReportedOnce } from '../report-once';
-import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../metrics/exposition';
+import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type ScrapeFormat } from '../metrics/exposition';
+import { ProtobufEncoder, PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition';
+import { familyOwnersOf, parseSourceSelection, type SourceSelection } from '../metrics/source-selection';
+import { SOURCE_NAMES } from '../../streams/sources';
 import { BufferPool } from './buffer-pool';
+import { acceptsGzip, GzipBodies } from './gzip-bodies';
 import { json, type Route } from './route-table';
 import { uwsIsNative } from './uws-server';
 
 /** Scrape bodies kept for reuse: enough for a few scrapers at once (an HA pair, a federation, a curl). */
 const REUSED_BODIES = 4;
 
-/** GET /metrics: what the engine last collected plus the request metrics; never waits on a source. */
+/**
+ * GET /metrics: what the engine last collected plus the request metrics; never waits on a source.
+ * `?collect[]=name` serves only the named sources, `?exclude[]=name` all but those (see source-selection.ts).
+ */
 export function metricsRoute(registry: Registry, logger: Logger): Route {
   // Keyed by metric name: an application registering metrics as it goes could have any number.
   const reported = new ReportedOnce();
@@ -20,20 +27,49 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
     logger.error(`metric ${name} failed to collect and is left out of /metrics: ${errorText(error)}`);
   };
   const exposition = new Exposition(registry);
+  const protobuf = new ProtobufEncoder();
   const bodies = new BufferPool(REUSED_BODIES);
+  const owners = familyOwnersOf(registry);
+  /** By format and source selection: a bounded set (3 formats × the subsets of the sources). */
+  const gzipBodies = new Map<string, GzipBodies>();
   return {
     method: 'GET',
     path: '/metrics',
-    headers: ['accept'],
+    headers: ['accept', 'accept-encoding'],
     handler: async (request) => {
+      let selection: SourceSelection | undefined;
+      try {
+        selection = parseSourceSelection(request.query, SOURCE_NAMES, owners);
+      } catch (error) {
+        return { status: 400, headers: { 'Content-Type': 'text/plain' }, body: `${errorText(error)}\n` };
+      }
       const format = negotiateFormat(request.headers.accept);
-      let buffer: Buffer | undefined;
-      const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
-      const body = exposition.serializeToBuffer(await exposition.readFamilies(onError), format, allocate);
-      const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
-      return { status: 200, headers: { 'Content-Type': contentType }, body, released: () => bodies.release(buffer!) };
+      const render = async () => {
+        let buffer: Buffer | undefined;
+        const allocate = (bytes: number) => (buffer = bodies.acquire(bytes));
+        const families = await exposition.readFamilies(onError, selection);
+        const body = format === 'protobuf' ? protobuf.encode(families, allocate) : exposition.serializeToBuffer(families, format, allocate);
+        return { body, done: () => bodies.release(buffer!) };
+      };
+      if (acceptsGzip(request.headers['accept-encoding'] ?? '')) {
+        const key = `${format} ${selection?.key ?? 'all'}`;
+        let gzipped = gzipBodies.get(key);
+        if (!gzipped) gzipBodies.set(key, (gzipped = new GzipBodies()));
+        return { status: 200, headers: GZIP_HEADERS[format], body: await gzipped.get(render) };
+      }
+      const { body, done } = await render();
+      return { status: 200, headers: PLAIN_HEADERS[format], body, released: done };
     },
   };
+}
+
+const CONTENT_TYPES = { prometheus: PROMETHEUS_CONTENT_TYPE, openmetrics: OPENMETRICS_CONTENT_TYPE, protobuf: PROTOBUF_CONTENT_TYPE } as const;
+/** The reply varies with both negotiated headers, for any cache on the way. */
+const PLAIN_HEADERS = mapFormats((format) => ({ 'Content-Type': CONTENT_TYPES[format], Vary: 'Accept, Accept-Encoding' }));
+const GZIP_HEADERS = mapFormats((format) => ({ ...PLAIN_HEADERS[format], 'Content-Encoding': 'gzip' }));
+
+function mapFormats<T>(make: (format: ScrapeFormat) => T): Record<ScrapeFormat, T> {
+  return { prometheus: make('prometheus'), openmetrics: make('openmetrics'), protobuf: make('protobuf') };
 }
 
 /** GET /health: the exporter's own liveness (always 200 while it serves) and each source's state. */

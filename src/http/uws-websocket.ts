@@ -76,6 +76,8 @@ export class UwsWebSockets {
   }
 
   publish(topic: string, message: string): void {
+    // No one to publish to; and uWS 20.30 crashes on app.publish() before any app.ws() route exists.
+    if (this.sockets.size === 0) return;
     // Subscribers a session turns away are taken off the topic for this one message.
     const skipped: Socket[] = [];
     for (const socket of this.sockets) {

@@ -59,9 +59,12 @@ export class CachedReading {
  */
 const readings = new WeakMap<object, CachedReading>();
 
-/** Lets /metrics reuse readings of `metric` (see CachedReading); the reading is returned for its changed(). */
-export function reuseReadings(metric: Metric, maxAgeMs = Infinity, nowMs?: () => number): CachedReading {
-  const reading = new CachedReading({ get: async () => exposedFamilyOf(await metric.get()) }, maxAgeMs, nowMs);
+/**
+ * Lets /metrics reuse readings of `metric` (see CachedReading); the reading is returned for its
+ * changed(). `adapt` adds to each reading what prom-client does not have (native histograms).
+ */
+export function reuseReadings(metric: Metric, maxAgeMs = Infinity, nowMs?: () => number, adapt: (family: ExposedFamily) => ExposedFamily = (family) => family): CachedReading {
+  const reading = new CachedReading({ get: async () => adapt(exposedFamilyOf(await metric.get())) }, maxAgeMs, nowMs);
   readings.set(metric, reading);
   return reading;
 }

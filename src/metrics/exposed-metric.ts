@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { NativeHistogram } from './native-histogram';
 
 export const EXPOSED_TYPES = ['counter', 'gauge', 'histogram', 'summary'] as const;
 export type ExposedType = (typeof EXPOSED_TYPES)[number];
@@ -11,6 +12,11 @@ export interface ExposedValue {
   readonly labels: ExposedLabels;
   /** Sample name when it differs from the family name (histogram `_bucket`, `_sum`, `_count`). */
   readonly metricName?: string;
+  /**
+   * On a histogram's `_count` sample: the series' native histogram, recorded from the same
+   * observations as its classic buckets. Only the protobuf exposition can carry it.
+   */
+  readonly nativeHistogram?: NativeHistogram;
 }
 
 /** A family as /metrics reads it. Treated as an immutable value: the exposition may reuse its rendering. */
@@ -27,6 +33,11 @@ export interface ExposedFamily {
    * (a counter's name then ends in `_total`).
    */
   readonly writeRenderedSamples?: (write: (lines: Buffer) => void) => void;
+  /**
+   * The same for the protobuf exposition: each series already encoded as a `metric` field of its
+   * MetricFamily (protobuf-exposition.ts encodeValueMetric, encodeHistogramMetric).
+   */
+  readonly writeEncodedMetrics?: (write: (metric: Buffer) => void) => void;
 }
 
 /** A metric whose family /metrics reads as it is, without a promise. */

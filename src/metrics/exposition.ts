@@ -1,14 +1,33 @@
 import type { Histogram, Registry } from 'prom-client';
 import { reusedReadingOf } from './cached-reading';
+import type { SourceSelection } from './source-selection';
 import { exposedFamilyOf, isExposedMetric, type ExposedFamily, type ExposedLabels, type ExposedType, type ExposedValue } from './exposed-metric';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
+/** The text formats, which this class writes; protobuf-exposition.ts writes the third. */
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
+export type ScrapeFormat = ExpositionFormat | 'protobuf';
 
-/** OpenMetrics only when the scraper asks for it, as Prometheus does by default. */
-export function negotiateFormat(accept: string): ExpositionFormat {
+/**
+ * Protobuf when the scraper's `Accept` prefers it (a q at least that of anything else it names:
+ * Prometheus with native histograms on), else OpenMetrics when it asks for it, as Prometheus does
+ * by default, else the text format 0.0.4.
+ */
+export function negotiateFormat(accept: string): ScrapeFormat {
+  let protobuf = 0;
+  let other = 0;
+  for (const range of accept.split(',')) {
+    const [mediaType = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (mediaType === '') continue;
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    const quality = q === undefined ? 1 : Number(q.slice(2)) || 0;
+    const isProtobuf = mediaType === 'application/vnd.google.protobuf' && parameters.includes('proto=io.prometheus.client.metricfamily') && parameters.includes('encoding=delimited');
+    if (isProtobuf) protobuf = Math.max(protobuf, quality);
+    else other = Math.max(other, quality);
+  }
+  if (protobuf > 0 && protobuf >= other) return 'protobuf';
   return accept.includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
 }
 
@@ -51,14 +70,17 @@ export class Exposition {
    * Reads every family in the registry. Unlike `registry.metrics()`, which rejects whole when one
    * metric's collect() throws, a failing metric is left out and reported, and the rest is served.
    * Our own metrics answer without a promise; others are read as prom-client reads them, through
-   * the reading /metrics reuses when they have one.
+   * the reading /metrics reuses when they have one. With a `selection`, only the selected sources'
+   * families and series are read.
    */
-  async readFamilies(onError: (name: string, error: unknown) => void): Promise<ExposedFamily[]> {
+  async readFamilies(onError: (name: string, error: unknown) => void, selection?: SourceSelection): Promise<ExposedFamily[]> {
     const families: ExposedFamily[] = [];
     for (const metric of this.registry.getMetricsAsArray()) {
+      if (selection && !selection.readsFamily(metric.name)) continue;
       try {
-        const family = isExposedMetric(metric) ? metric.exposedFamily() : (reusedReadingOf(metric)?.get() ?? readPromClientMetric(metric));
-        families.push(isPromise(family) ? await family : family);
+        const reading = isExposedMetric(metric) ? metric.exposedFamily() : (reusedReadingOf(metric)?.get() ?? readPromClientMetric(metric));
+        const family = isPromise(reading) ? await reading : reading;
+        families.push(selection ? selection.restrict(family) : family);
       } catch (error) {
         onError(metric.name, error);
       }
@@ -134,9 +156,14 @@ export class Exposition {
     let text = '';
     for (const { metricName, labels, value } of values) text += `${metricName ?? counterName}${formatLabels(labels)} ${formatValue(value)}\n`;
     const lines = Buffer.from(text);
-    cache.set(name, { samples: values.map(({ value, metricName, labels }) => ({ value, metricName, labels: { ...labels } })), lines });
+    cache.set(name, { samples: copySamples(values), lines });
     return lines;
   }
+}
+
+/** A copy to compare later samples with: prom-client changes its value objects in place. */
+export function copySamples(values: readonly ExposedValue[]): ExposedValue[] {
+  return values.map(({ value, metricName, labels }) => ({ value, metricName, labels: { ...labels } }));
 }
 
 function readPromClientMetric(metric: object): Promise<ExposedFamily> {
@@ -149,7 +176,8 @@ function hasGet(metric: object): metric is Pick<Histogram, 'get'> {
   return 'get' in metric && typeof metric.get === 'function';
 }
 
-function sameSamples(rendered: readonly ExposedValue[], current: readonly ExposedValue[]): boolean {
+/** Whether `current` holds the samples `rendered` was made from (a copy made with copySamples). */
+export function sameSamples(rendered: readonly ExposedValue[], current: readonly ExposedValue[]): boolean {
   if (rendered.length !== current.length) return false;
   for (let i = 0; i < rendered.length; i++) {
     const x = rendered[i]!;

@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import { TYPES } from '../../container/identifiers';
 import { registerExposedMetric, type ExposedFamily, type ExposedValue } from './exposed-metric';
 import { formatLabels } from './exposition';
+import { NativeHistogram } from './native-histogram';
+import { encodeHistogramMetric, encodeValueMetric } from './protobuf-exposition';
 
 /** prom-client's default buckets, in seconds. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -24,7 +26,7 @@ const SUM = 'http_request_duration_seconds_sum';
 const COUNT = 'http_request_duration_seconds_count';
 const IN_PROGRESS = 'http_requests_in_progress';
 const BUCKET_BOUNDS = [...DURATION_BUCKETS.map(String), '+Inf'];
-const EMPTY = Buffer.alloc(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /**
  * Counts and duration buckets of one (method, endpoint, status) combination, and their sample
@@ -36,12 +38,18 @@ class RequestCell {
   sum = 0;
   /** Non-cumulative: bucketCounts[i] counts durations in (bucket[i-1], bucket[i]]; the last slot is +Inf. */
   readonly bucketCounts = new Float64Array(DURATION_BUCKETS.length + 1);
+  /** The same durations in exponential buckets, for the protobuf exposition. */
+  readonly native = new NativeHistogram();
   readonly labels: Readonly<Record<'method' | 'endpoint' | 'status', string>>;
   /** `method="GET",endpoint="/x",status="200"`, escaped once. */
   private readonly labelText: string;
   private renderedCount = -1;
   private totalLine = EMPTY;
   private durationLines = EMPTY;
+  /** The protobuf encodings, versioned by the request count like the lines. */
+  private encodedCount = -1;
+  private encodedTotalMetric = EMPTY;
+  private encodedDurationMetric = EMPTY;
 
   constructor(method: string, endpoint: string, status: string) {
     this.labels = { method, endpoint, status };
@@ -54,6 +62,7 @@ class RequestCell {
     let index = 0;
     while (index < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[index]) index++;
     this.bucketCounts[index]++;
+    this.native.observe(seconds);
   }
 
   renderedTotal(): Buffer {
@@ -64,6 +73,25 @@ class RequestCell {
   renderedDurations(): Buffer {
     this.render();
     return this.durationLines;
+  }
+
+  encodedTotal(): Buffer {
+    this.encode();
+    return this.encodedTotalMetric;
+  }
+
+  encodedDurations(): Buffer {
+    this.encode();
+    return this.encodedDurationMetric;
+  }
+
+  private encode(): void {
+    if (this.encodedCount === this.count) return;
+    this.encodedCount = this.count;
+    this.encodedTotalMetric = encodeValueMetric('counter', this.labels, this.count);
+    let cumulative = 0;
+    const points = DURATION_BUCKETS.map((le, i) => ({ value: (cumulative += this.bucketCounts[i]!), labels: { le } }));
+    this.encodedDurationMetric = encodeHistogramMetric(this.labels, { points, sum: this.sum, count: this.count, native: this.native });
   }
 
   private render(): void {
@@ -89,6 +117,8 @@ class InProgressCell {
   private readonly labelText: string;
   private renderedCount = NaN;
   private line = EMPTY;
+  private encodedCount = NaN;
+  private encodedMetric = EMPTY;
 
   constructor(readonly method: string, readonly endpoint: string) {
     this.labelText = formatLabels({ method, endpoint });
@@ -100,6 +130,14 @@ class InProgressCell {
       this.line = Buffer.from(`${IN_PROGRESS}${this.labelText} ${this.count}\n`);
     }
     return this.line;
+  }
+
+  encoded(): Buffer {
+    if (this.encodedCount !== this.count) {
+      this.encodedCount = this.count;
+      this.encodedMetric = encodeValueMetric('gauge', { method: this.method, endpoint: this.endpoint }, this.count);
+    }
+    return this.encodedMetric;
   }
 }
 
@@ -150,12 +188,15 @@ export class RouteRecorder {
   }
 }
 
-type WriteRenderedSamples = (write: (lines: Buffer) => void) => void;
+type WriteRendered = (write: (bytes: Buffer) => void) => void;
 
-/** One of the three families, in `registry`: its samples are written straight from the recorders' rendered lines. */
-function registerRequestFamily(registry: Registry, type: 'counter' | 'gauge' | 'histogram', name: string, help: string, labelNames: readonly string[], values: () => ExposedValue[], writeRenderedSamples: WriteRenderedSamples): void {
+/**
+ * One of the three families, in `registry`: its samples are written straight from the recorders'
+ * rendered lines, or their encoded protobuf metrics.
+ */
+function registerRequestFamily(registry: Registry, type: 'counter' | 'gauge' | 'histogram', name: string, help: string, labelNames: readonly string[], values: () => ExposedValue[], writeRenderedSamples: WriteRendered, writeEncodedMetrics: WriteRendered): void {
   // /metrics writes the rendered samples; `values` is built only for a reader of the structured form.
-  const exposedFamily = (): ExposedFamily => ({ name, help, type, writeRenderedSamples, get values() { return values(); } });
+  const exposedFamily = (): ExposedFamily => ({ name, help, type, writeRenderedSamples, writeEncodedMetrics, get values() { return values(); } });
   registerExposedMetric(type, { name, help, labelNames, buckets: type === 'histogram' ? [...DURATION_BUCKETS] : undefined, registers: [registry], exposedFamily });
 }
 
@@ -172,12 +213,18 @@ export class HttpRequestMetrics {
     const requestLabels = ['method', 'endpoint', 'status'];
     registerRequestFamily(registry, 'counter', TOTAL, 'HTTP requests answered, by method, route template and status', requestLabels, () => this.totals(), (write) => {
       for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedTotal());
+    }, (write) => {
+      for (const { cells } of this.recorders) for (const cell of cells) write(cell.encodedTotal());
     });
     registerRequestFamily(registry, 'histogram', 'http_request_duration_seconds', 'HTTP request duration, by method, route template and status', requestLabels, () => this.durations(), (write) => {
       for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedDurations());
+    }, (write) => {
+      for (const { cells } of this.recorders) for (const cell of cells) write(cell.encodedDurations());
     });
     registerRequestFamily(registry, 'gauge', IN_PROGRESS, 'HTTP requests being handled, by method and route template', ['method', 'endpoint'], () => this.inProgress(), (write) => {
       for (const { inProgress } of this.recorders) for (const cell of inProgress) write(cell.rendered());
+    }, (write) => {
+      for (const { inProgress } of this.recorders) for (const cell of inProgress) write(cell.encoded());
     });
   }
 
@@ -199,13 +246,13 @@ export class HttpRequestMetrics {
   private durations(): ExposedValue[] {
     const values: ExposedValue[] = [];
     for (const { cells } of this.recorders) {
-      for (const { labels, bucketCounts, count, sum } of cells) {
+      for (const { labels, bucketCounts, count, sum, native } of cells) {
         let cumulative = 0;
         for (let i = 0; i < BUCKET_BOUNDS.length; i++) {
           cumulative += bucketCounts[i];
           values.push({ metricName: BUCKET, value: cumulative, labels: { ...labels, le: BUCKET_BOUNDS[i] } });
         }
-        values.push({ metricName: SUM, value: sum, labels }, { metricName: COUNT, value: count, labels });
+        values.push({ metricName: SUM, value: sum, labels }, { metricName: COUNT, value: count, labels, nativeHistogram: native });
       }
     }
     return values;

@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { TYPES } from '../../container/identifiers';
 import type { Logger } from '../logger';
 import { SnapshotFamily } from '../metrics/snapshot-family';
+import { familyOwnersOf } from '../metrics/source-selection';
 import { ReportedOnce } from '../report-once';
 import type { ExposedValue } from '../metrics/exposed-metric';
 import type { CollectionSink, EngineOptions } from '../../streams/engine';
@@ -43,6 +44,8 @@ export class RegistrySink implements CollectionSink {
     this.lastSuccess = new Gauge({ name: 'collector_last_success_timestamp_seconds', help: 'Unix time of the last successful collection of the source', labelNames: ['source'], registers });
     // The engine's timeout, so alerts compare collector_duration_seconds with it without a copy of the setting.
     this.timeout = new Gauge({ name: 'collector_timeout_seconds', help: 'How long a collection of the source may take before it fails (COLLECTION_TIMEOUT_SECONDS)', labelNames: ['source'], registers });
+    const owners = familyOwnersOf(registry);
+    for (const name of ['collector_up', 'collector_duration_seconds', 'collector_errors_total', 'collector_last_success_timestamp_seconds', 'collector_timeout_seconds']) owners.ownBySourceLabel(name);
 
     for (const source of sources) {
       const owned = new Map<string, OwnedFamily>();
@@ -50,6 +53,7 @@ export class RegistrySink implements CollectionSink {
         const labelNames = descriptor.labelNames ?? [];
         const family = new SnapshotFamily(descriptor.name, descriptor.help, descriptor.type, labelNames, registry);
         owned.set(descriptor.name, { descriptor, family, labelNames });
+        owners.own(descriptor.name, source.name);
       }
       this.families.set(source.name, owned);
       // Exposed from the start, so rate() and absent() work before the first failure or success.

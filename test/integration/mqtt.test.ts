@@ -252,7 +252,7 @@ describe('telemetry rate', () => {
     try {
       await waitUntilUp(service.port, 'mqtt');
       const before = (await telemetryOf(service))!;
-      const burst = publishTelemetryBurst(`mqtt://127.0.0.1:${broker.port}`, 20_000, 100);
+      const burst = publishTelemetryBurst(`mqtt://127.0.0.1:${broker.port}`, 'iotflow/devices', 20_000, 100);
       const startedAtMs = await burst.started;
       // Until all are counted, or the count has not moved for 3 s (a loss).
       let counted = 0;

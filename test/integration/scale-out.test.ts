@@ -7,7 +7,7 @@ import { createFleetDatabase, type FleetDatabase } from '../../demo/fleet-databa
 import { get, parseExposition, sampleValue } from '../support/http';
 import { killAllMosquittos, startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { sparePort } from '../support/ports';
-import { eventually, spawnService, type SpawnedService } from '../support/service';
+import { eventually, ROOT, spawnService, type SpawnedService } from '../support/service';
 
 // Issue 14: three replicas of the built service share the telemetry (MQTT shared subscription)
 // and elect one holder for the shared sources (PostgreSQL advisory lock as a lease).
@@ -23,6 +23,7 @@ interface Replica {
 interface View {
   readonly leader: number | undefined;
   readonly devices: number | undefined;
+  readonly devicesOnline: number | undefined;
   readonly brokerConnections: number | undefined;
   readonly databaseUp: number | undefined;
   readonly telemetry: number;
@@ -36,6 +37,7 @@ async function view(replica: Replica, timeoutMs = 1000): Promise<View | undefine
     return {
       leader: sampleValue(samples, 'cluster_leader'),
       devices: sampleValue(samples, 'iotflow_devices_total'),
+      devicesOnline: sampleValue(samples, 'iotflow_devices_online'),
       brokerConnections: sampleValue(samples, 'mqtt_connections_active'),
       databaseUp: sampleValue(samples, 'collector_up', { source: 'database' }),
       telemetry: sampleValue(samples, 'iotflow_telemetry_messages_total') ?? 0,
@@ -133,7 +135,7 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
     }
   });
 
-  it('30,000 QoS 1 telemetry messages: the sum over the replicas is exactly 30,000, and a real Prometheus sums the same', async () => {
+  it('30,000 QoS 1 telemetry messages: the sum over the replicas is exactly 30,000, and a real Prometheus records the same fleet totals with the shipped rules', async () => {
     await publishTelemetry(publisher, 30_000);
     expect(await settledSum(replicas, 30_000)).toBe(30_000);
     const shares = await Promise.all(replicas.map(async (replica) => (await view(replica))!.telemetry));
@@ -146,7 +148,18 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
     const targets = replicas.map((replica) => `'127.0.0.1:${replica.port}'`).join(', ');
     writeFileSync(
       path.join(workDir, 'prometheus.yml'),
-      ['global:', '  scrape_interval: 1s', 'scrape_configs:', '  - job_name: iotflow_metrics', '    static_configs:', `      - targets: [${targets}]`, ''].join('\n'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  evaluation_interval: 1s',
+        'rule_files:',
+        `  - ${path.join(ROOT, 'prometheus', 'rules', '*.yml')}`,
+        'scrape_configs:',
+        '  - job_name: iotflow_metrics',
+        '    static_configs:',
+        `      - targets: [${targets}]`,
+        '',
+      ].join('\n'),
     );
     const prometheus = spawn(
       'prometheus',
@@ -166,6 +179,30 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
       expect(total).toBe(30_000);
       expect(await query('count(iotflow_devices_total)')).toBe(1);
       expect(await query('sum(cluster_leader)')).toBe(1);
+      // The fleet totals as the recording rules give them. The exact total is the rule that sums the
+      // counters by job: increase() over a window extrapolates to its edges, and Prometheus started
+      // after the messages were counted, so any increase() here would be 0 (rates likewise).
+      const onlineNow = async () => (await Promise.all(replicas.map((replica) => view(replica)))).find(holds)!.devicesOnline!;
+      const onlineBefore = await onlineNow();
+      const job = '{job="iotflow_metrics"}';
+      const recorded = await eventually(async () => {
+        const [telemetry, devices, online, ratio] = await Promise.all(
+          ['job:iotflow_telemetry_messages_total:sum', 'job:iotflow_devices_total:max', 'job:iotflow_devices_online:max', 'job:iotflow_devices_online:ratio'].map((rule) => query(rule + job)),
+        );
+        return telemetry === 30_000 && devices !== undefined && online !== undefined ? { telemetry, devices, online, ratio } : undefined;
+      }, 'the recording rules to record the fleet totals', 100, 200);
+      const onlineAfter = await onlineNow();
+      process.stdout.write(`issue 14: recording rules over the three: ${JSON.stringify(recorded)}; the holder showed ${onlineBefore} → ${onlineAfter} online\n`);
+      expect(recorded).toMatchObject({ telemetry: 30_000, devices: 2000 });
+      // The fixture's devices fall offline about one a second as their last_seen ages, and the rule lags
+      // the holder by a collection, a scrape and an evaluation (a few seconds; 10 allowed on a loaded
+      // machine): its value lies within that drift, far from what a sum over replicas would give.
+      expect(recorded.online).toBeGreaterThanOrEqual(onlineAfter);
+      expect(recorded.online).toBeLessThanOrEqual(onlineBefore + 10);
+      expect(recorded.ratio).toBeCloseTo(recorded.online / 2000, 9);
+      // A rule evaluated over part of the scrapes would lag; the value holds at the next evaluations too.
+      await pause(2000);
+      expect(await query('job:iotflow_telemetry_messages_total:sum' + job)).toBe(30_000);
     } finally {
       prometheus.kill('SIGKILL');
       await new Promise((resolve) => prometheus.once('exit', resolve));
