@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { publishTelemetryBurst } from '../demo/telemetry-publisher';
 
 export interface TelemetryRateOptions {
   /** The broker (its $SYS need not be on: the source counts telemetry on the connection alone). */
@@ -60,7 +61,7 @@ export async function measureTelemetryRate(options: TelemetryRateOptions): Promi
     const sum = (counts: readonly number[]) => counts.reduce((total, count) => total + count, 0);
     const cpuBefore = replicas.map((replica) => processCpuSeconds(replica.pid));
     const shares = Array.from({ length: publishers }, (_, i) => Math.floor(messages / publishers) + (i < messages % publishers ? 1 : 0));
-    const running = shares.map((share) => publish(mqttUrl, topicRoot, share, devices));
+    const running = shares.map((share) => publishTelemetryBurst(mqttUrl, topicRoot, share, devices));
     const startedAtMs = Math.min(...(await Promise.all(running.map((publisher) => publisher.started))));
     // Idle time counts from the last PUBACK on: on a loaded machine the first message may take
     // longer than idleTimeoutMs to arrive, and what the broker still queues is not lost yet.
@@ -196,45 +197,4 @@ function startReplica(mqttUrl: string, shareGroup: string, topicFilter: string):
       clearTimeout(killer);
     },
   };
-}
-
-// Runs in its own Node process, so publishing does not share this event loop with the counting.
-const PUBLISHER = `
-const [mqttPath, url, topicRoot, count, devices] = process.argv.slice(1);
-const { connectAsync } = require(mqttPath);
-(async () => {
-  const client = await connectAsync(url, { clean: true, clientId: 'iotflow-bench-' + process.pid });
-  const payload = JSON.stringify({ temperature: 21.5, humidity: 40 });
-  process.stdout.write('started ' + Date.now() + '\\n');
-  const acks = [];
-  for (let i = 0; i < Number(count); i++) {
-    acks.push(client.publishAsync(topicRoot + '/bench-' + (i % Number(devices)) + '/telemetry/sensors', payload, { qos: 1 }));
-  }
-  await Promise.all(acks);
-  process.stdout.write('finished ' + Date.now() + ' ' + acks.length + '\\n');
-  await client.endAsync();
-})().catch((error) => { process.stderr.write(String(error)); process.exit(1); });
-`;
-
-function publish(mqttUrl: string, topicRoot: string, count: number, devices: number): { started: Promise<number>; finished: Promise<{ finishedAtMs: number; count: number }> } {
-  const child = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), mqttUrl, topicRoot, String(count), String(devices)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const line = (word: string) =>
-    new Promise<string[]>((resolve, reject) => {
-      const check = () => {
-        const match = new RegExp(`^${word} (.*)$`, 'm').exec(stdout);
-        if (match) resolve(match[1]!.split(' '));
-      };
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        check();
-      });
-      child.on('exit', (code) => reject(new Error(`publisher exited with ${code} before "${word}": ${stderr}`)));
-    });
-  const started = line('started').then(([at]) => Number(at));
-  const finished = line('finished').then(([at, published]) => ({ finishedAtMs: Number(at), count: Number(published) }));
-  finished.catch(() => undefined); // awaited later; a failure before 'started' is reported there
-  return { started, finished };
 }

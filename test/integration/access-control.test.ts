@@ -1,16 +1,14 @@
 import https from 'node:https';
 import net from 'node:net';
-import { TYPES } from '../../container/identifiers';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { get } from '../support/http';
+import { metricValue } from '../support/metrics';
 import { spawnService, startService, type RunningService } from '../support/service';
 import { makeSelfSignedCertificate } from '../support/tls';
 import { openStream } from '../support/websocket';
 
-/** The service's own metrics, read in-process (a refused client cannot scrape them). */
-async function requestCount(service: RunningService, endpoint: string, status: string, method = 'GET'): Promise<number> {
-  const { samples } = parseExposition(await service.container.get(TYPES.Registry).metrics());
-  return sampleValue(samples, 'http_requests_total', { method, endpoint, status }) ?? 0;
-}
+/** Read in-process: a refused client cannot scrape, and a scrape would count itself. */
+const requestCount = async (service: RunningService, endpoint: string, status: string, method = 'GET') =>
+  (await metricValue(service, 'http_requests_total', { method, endpoint, status })) ?? 0;
 
 /**
  * One raw HTTP/1.1 exchange, for what fetch will not send (repeated headers, odd methods, garbage):

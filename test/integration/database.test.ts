@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config';
 import { DatabasePool } from '../../src/db/database-pool';
 import { createInstrumentedPool } from '../../src/db/instrumented-pool';
 import { createLogger } from '../../src/logger';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { get, sampleValue } from '../support/http';
+import { collectionsOf, metricValue, readSamples, waitForMetric, waitUntilUp } from '../support/metrics';
 import { createTestDatabase, databaseUrl, dropTestDatabase, POSTGRES_HOST, POSTGRES_PORT, withConnection } from '../support/postgres';
 import { eventually, startService, type RunningService } from '../support/service';
 
@@ -28,38 +29,40 @@ const qualified = ({ schema, name }: { schema: string; name: string }) => `${esc
 /** Label values as they appear in the exposition text (sampleValue matches the text). */
 const escapedLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
-async function scrape(port: number): Promise<Map<string, number>> {
-  return parseExposition((await get(port, '/metrics')).body).samples;
-}
-
-const metric = async (port: number, name: string, labels: Record<string, string> = {}) => sampleValue(await scrape(port), name, labels);
-
-/** Waits until `name{labels}` satisfies `ok`; returns the value. */
-function waitForMetric(port: number, name: string, labels: Record<string, string>, ok: (value: number | undefined) => boolean, what: string): Promise<number | undefined> {
-  return eventually(async () => {
-    const value = await metric(port, name, labels);
-    return ok(value) ? { value } : undefined;
-  }, what).then(({ value }) => value);
-}
-
-const waitUntilUp = (port: number, source: string, up: 0 | 1) =>
-  waitForMetric(port, 'collector_up', { source }, (value) => value === up, `collector_up{source="${source}"} == ${up}`);
-
-/** Resolves after `count` more successful collections of `source` have finished. */
-async function collectionsOf(port: number, source: string, count: number): Promise<void> {
-  const labels = { source };
-  const start = (await metric(port, 'collector_last_success_timestamp_seconds', labels)) ?? 0;
-  let last = start;
-  for (let seen = 0; seen < count; seen++) {
-    last = (await waitForMetric(port, 'collector_last_success_timestamp_seconds', labels, (value) => (value ?? 0) > last, `a collection of ${source}`))!;
-  }
-}
-
 /** Fails the test if the password shows anywhere the service writes. */
 async function expectNoPassword(service: RunningService): Promise<void> {
   expect((await get(service.port, '/metrics')).body).not.toContain(PASSWORD);
   expect((await get(service.port, '/health')).body).not.toContain(PASSWORD);
   expect(service.logLines.join('')).not.toContain(PASSWORD);
+}
+
+/**
+ * A test database of its own, filled by `seed`, and a service collecting from it every second
+ * (1 s timeout), once its database source is up. The database goes if the service does not start.
+ */
+async function serviceOnTestDatabase(
+  env: Record<string, string>,
+  seed?: (client: Client, db: string) => Promise<unknown>,
+  url: (db: string) => string = databaseUrl,
+): Promise<{ db: string; service: RunningService }> {
+  const db = await createTestDatabase();
+  try {
+    if (seed) await withConnection(db, (client) => seed(client, db));
+    const service = await startService({ DATABASE_URL: url(db), COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1', ...env });
+    await waitUntilUp(service.port, 'database', 1).catch(async (error) => {
+      await service.stop();
+      throw error;
+    });
+    return { db, service };
+  } catch (error) {
+    await dropTestDatabase(db);
+    throw error;
+  }
+}
+
+async function stopAndDrop(service: RunningService | undefined, db: string | undefined): Promise<void> {
+  await service?.stop();
+  if (db) await dropTestDatabase(db);
 }
 
 async function seedIotflowSchema(client: Client): Promise<void> {
@@ -76,8 +79,7 @@ describe('database and iotflow sources against PostgreSQL', () => {
   let service: RunningService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await withConnection(db, async (client) => {
+    const seed = async (client: Client, db: string) => {
       await seedIotflowSchema(client);
       await client.query(`
         INSERT INTO users (username) SELECT 'user' || n FROM generate_series(1, 4) AS n;
@@ -106,24 +108,14 @@ describe('database and iotflow sources against PostgreSQL', () => {
       `);
       // Naive timestamps read in this zone would be 9 hours off: the exporter must read them as UTC.
       await client.query(`ALTER DATABASE ${escapeIdentifier(db)} SET TimeZone = 'Asia/Tokyo'`);
-    });
-    service = await startService({
-      SOURCES: 'database,iotflow',
-      DATABASE_URL: databaseUrl(db),
-      COLLECTION_INTERVAL_SECONDS: '1',
-      COLLECTION_TIMEOUT_SECONDS: '1',
-      DB_EXACT_COUNT_MAX_ROWS: '1000',
-    });
-    await waitUntilUp(service.port, 'database', 1);
+    };
+    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database,iotflow', DB_EXACT_COUNT_MAX_ROWS: '1000' }, seed));
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    if (db) await dropTestDatabase(db);
-  });
+  afterAll(() => stopAndDrop(service, db));
 
   it('reports every table, odd names included, with exact counts below the threshold, and nothing else happens', async () => {
-    const samples = await scrape(service.port);
+    const samples = await readSamples(service.port);
     const reported = [...samples.keys()].filter((series) => series.startsWith('database_table_rows{'));
     expect(reported).toHaveLength(TABLES.length);
     await withConnection(db, async (client) => {
@@ -144,7 +136,7 @@ describe('database and iotflow sources against PostgreSQL', () => {
     await withConnection(db, async (client) => {
       const { rows } = await client.query(`SELECT reltuples, (SELECT count(*)::int FROM big_readings) AS n FROM pg_class WHERE oid = 'big_readings'::regclass`);
       expect(rows[0]).toEqual({ reltuples: 5000, n: 4000 });
-      expect(await metric(service.port, 'database_table_rows', { table: 'big_readings' })).toBe(5000);
+      expect(await metricValue(service.port, 'database_table_rows', { table: 'big_readings' })).toBe(5000);
 
       const before = await scans(client);
       await collectionsOf(service.port, 'database', 2);
@@ -158,7 +150,7 @@ describe('database and iotflow sources against PostgreSQL', () => {
   });
 
   it('exports the connection and transaction figures of the server', async () => {
-    const samples = await scrape(service.port);
+    const samples = await readSamples(service.port);
     await withConnection(db, async (client) => {
       const { rows } = await client.query(`
         SELECT current_setting('max_connections')::int AS max, xact_commit::float8 AS commits, xact_rollback::float8 AS rollbacks
@@ -191,7 +183,7 @@ describe('database and iotflow sources against PostgreSQL', () => {
 
   it('counts IoTFlow devices and users as inserted, online by last_seen in UTC', async () => {
     await waitUntilUp(service.port, 'iotflow', 1);
-    const samples = await scrape(service.port);
+    const samples = await readSamples(service.port);
     expect({
       total: sampleValue(samples, 'iotflow_devices_total'),
       active: sampleValue(samples, 'iotflow_devices_active'),
@@ -201,7 +193,7 @@ describe('database and iotflow sources against PostgreSQL', () => {
   });
 
   it("counts the exporter's own queries in database_queries_total and the duration histogram", async () => {
-    const samples = await scrape(service.port);
+    const samples = await readSamples(service.port);
     const selects = sampleValue(samples, 'database_queries_total', { operation: 'select' })!;
     expect(selects).toBeGreaterThanOrEqual(3);
     expect(sampleValue(samples, 'database_query_duration_seconds_count', { operation: 'select' })).toBe(selects);
@@ -227,7 +219,7 @@ describe('database and iotflow sources against PostgreSQL', () => {
 
     it('reports it once, and counts the others', async () => {
       await collectionsOf(listed.port, 'database', 3);
-      const samples = await scrape(listed.port);
+      const samples = await readSamples(listed.port);
       const reported = [...samples.keys()].filter((series) => series.startsWith('database_table_rows{')).sort();
       expect(reported).toEqual(['database_table_rows{table="Odd Name"}', 'database_table_rows{table="audit.events"}', 'database_table_rows{table="devices"}']);
       expect(sampleValue(samples, 'database_table_rows', { table: 'devices' })).toBe(5);
@@ -242,20 +234,17 @@ describe('database and iotflow sources against PostgreSQL', () => {
     let partial: RunningService;
 
     beforeAll(async () => {
-      bare = await createTestDatabase();
-      await withConnection(bare, (client) => client.query('CREATE TABLE devices (id serial, name text, status text, last_seen timestamptz)'));
-      partial = await startService({ SOURCES: 'database,iotflow', DATABASE_URL: databaseUrl(bare), COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1' });
+      ({ db: bare, service: partial } = await serviceOnTestDatabase({ SOURCES: 'database,iotflow' }, (client) =>
+        client.query('CREATE TABLE devices (id serial, name text, status text, last_seen timestamptz)'),
+      ));
     });
 
-    afterAll(async () => {
-      await partial?.stop();
-      if (bare) await dropTestDatabase(bare);
-    });
+    afterAll(() => stopAndDrop(partial, bare));
 
     it('fails the iotflow source alone, naming the table', async () => {
       await waitUntilUp(partial.port, 'database', 1);
       await waitForMetric(partial.port, 'collector_errors_total', { source: 'iotflow' }, (value) => (value ?? 0) >= 1, 'a failed iotflow collection');
-      const samples = await scrape(partial.port);
+      const samples = await readSamples(partial.port);
       expect(sampleValue(samples, 'collector_up', { source: 'iotflow' })).toBe(0);
       expect(sampleValue(samples, 'iotflow_devices_total')).toBeUndefined();
       expect(sampleValue(samples, 'database_table_rows', { table: 'devices' })).toBe(0);
@@ -271,20 +260,17 @@ describe('database source in a database with more user tables than it covers', (
   let service: RunningService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await withConnection(db, (client) => client.query(`DO $$ BEGIN FOR i IN 1..501 LOOP EXECUTE format('CREATE TABLE %I (a int)', 't' || i); END LOOP; END $$`));
-    service = await startService({ SOURCES: 'database', DATABASE_URL: databaseUrl(db), COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1' });
+    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database' }, (client) =>
+      client.query(`DO $$ BEGIN FOR i IN 1..501 LOOP EXECUTE format('CREATE TABLE %I (a int)', 't' || i); END LOOP; END $$`),
+    ));
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    if (db) await dropTestDatabase(db);
-  });
+  afterAll(() => stopAndDrop(service, db));
 
   it('reports the first 500 by name and says so once', async () => {
     await waitUntilUp(service.port, 'database', 1);
     await collectionsOf(service.port, 'database', 2);
-    const reported = [...(await scrape(service.port)).keys()].filter((series) => series.startsWith('database_table_rows{'));
+    const reported = [...(await readSamples(service.port)).keys()].filter((series) => series.startsWith('database_table_rows{'));
     expect(reported).toHaveLength(500);
     expect(reported).not.toContain('database_table_rows{table="t99"}'); // t99 sorts after the 500 others
     expect(service.logLines.filter((line) => line.includes('more than 500 user tables'))).toHaveLength(1);
@@ -296,8 +282,7 @@ describe('database source while a table is locked', () => {
   let service: RunningService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await withConnection(db, async (client) => {
+    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database,iotflow' }, async (client) => {
       await seedIotflowSchema(client);
       await client.query(`
         INSERT INTO users (username) SELECT 'user' || n FROM generate_series(1, 3) AS n;
@@ -305,15 +290,10 @@ describe('database source while a table is locked', () => {
         CREATE TABLE readings (a int);
         INSERT INTO readings SELECT generate_series(1, 4);
       `);
-    });
-    service = await startService({ SOURCES: 'database,iotflow', DATABASE_URL: databaseUrl(db), COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1' });
-    await waitUntilUp(service.port, 'database', 1);
+    }));
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    if (db) await dropTestDatabase(db);
-  });
+  afterAll(() => stopAndDrop(service, db));
 
   it('case 3: a locked table leaves connection series and the other tables in place', async () => {
     await withConnection(db, async (locker) => {
@@ -321,7 +301,7 @@ describe('database source while a table is locked', () => {
       await locker.query('LOCK TABLE devices IN ACCESS EXCLUSIVE MODE');
       // Held through several collections, longer than the collection timeout (1 s).
       await collectionsOf(service.port, 'database', 3);
-      const samples = await scrape(service.port);
+      const samples = await readSamples(service.port);
       expect(sampleValue(samples, 'collector_up', { source: 'database' })).toBe(1);
       for (const name of ['database_connections_total', 'database_connections_active', 'database_connections_max']) {
         expect({ name, value: sampleValue(samples, name) }).toEqual({ name, value: expect.any(Number) });
@@ -347,26 +327,23 @@ describe('database source with a table it may read but not count', () => {
   const role = `iotflow_metrics_test_${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     await withConnection('postgres', (client) => client.query(`CREATE ROLE ${role} LOGIN`));
     // SELECT on the table but no USAGE on its schema: the catalog says readable, the count is refused.
-    await withConnection(db, (client) =>
+    const seed = (client: Client) =>
       client.query(`CREATE SCHEMA hidden; CREATE TABLE hidden.t (a int); GRANT SELECT ON hidden.t TO ${role};
-                    CREATE TABLE open_t (a int); INSERT INTO open_t VALUES (1); GRANT SELECT ON open_t TO ${role}`),
-    );
-    service = await startService({ SOURCES: 'database', DATABASE_URL: `postgres://${role}@${POSTGRES_HOST}:${POSTGRES_PORT}/${db}`, COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1' });
+                    CREATE TABLE open_t (a int); INSERT INTO open_t VALUES (1); GRANT SELECT ON open_t TO ${role}`);
+    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database' }, seed, (name) => `postgres://${role}@${POSTGRES_HOST}:${POSTGRES_PORT}/${name}`));
   });
 
   afterAll(async () => {
-    await service?.stop();
-    if (db) await dropTestDatabase(db);
+    await stopAndDrop(service, db);
     await withConnection('postgres', (client) => client.query(`DROP ROLE IF EXISTS ${role}`));
   });
 
   it('case 3: a failing count leaves the connection and transaction series in place, logged once', async () => {
     await waitUntilUp(service.port, 'database', 1);
     await collectionsOf(service.port, 'database', 2);
-    const samples = await scrape(service.port);
+    const samples = await readSamples(service.port);
     expect(sampleValue(samples, 'database_connections_total')).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, 'database_connections_max')).toEqual(expect.any(Number));
     expect(sampleValue(samples, 'database_transactions_total', { state: 'commit' })).toBeGreaterThan(0);
@@ -384,24 +361,19 @@ describe('database source with more rows in small tables than the exact-count bu
   const sizes = Array.from({ length: 20 }, (_, index) => ({ name: `s${String(index + 1).padStart(2, '0')}`, analyzed: (index + 1) * 100 }));
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await withConnection(db, async (client) => {
+    const seed = async (client: Client) => {
       for (const { name, analyzed } of sizes) {
         await client.query(`CREATE TABLE ${name} (a int) WITH (autovacuum_enabled = false); INSERT INTO ${name} SELECT generate_series(1, ${analyzed}); ANALYZE ${name}; DELETE FROM ${name} WHERE a = 1`);
       }
-    });
+    };
     // 100 + 200 + … + 900 = 4500 rows fit in 5000; adding s10 (1000) would not.
-    service = await startService({ SOURCES: 'database', DATABASE_URL: databaseUrl(db), COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1', DB_EXACT_COUNT_BUDGET_ROWS: '5000' });
-    await waitUntilUp(service.port, 'database', 1);
+    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database', DB_EXACT_COUNT_BUDGET_ROWS: '5000' }, seed));
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    if (db) await dropTestDatabase(db);
-  });
+  afterAll(() => stopAndDrop(service, db));
 
   it('case 4: counts the smallest tables exactly within the budget, takes the estimate for the rest and says how many of each', async () => {
-    const samples = await scrape(service.port);
+    const samples = await readSamples(service.port);
     const reported = Object.fromEntries(sizes.map(({ name }) => [name, sampleValue(samples, 'database_table_rows', { table: name })]));
     expect(reported).toEqual(Object.fromEntries(sizes.map(({ name, analyzed }) => [name, analyzed <= 900 ? analyzed - 1 : analyzed])));
     expect(sampleValue(samples, 'database_collection_tables', { row_count: 'exact' })).toBe(9);
@@ -432,15 +404,12 @@ describe('database_transactions_total when another database is dropped', () => {
   let service: RunningService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startService({ SOURCES: 'database', DATABASE_URL: databaseUrl(db), COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1' });
-    await waitUntilUp(service.port, 'database', 1);
+    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database' }));
   });
 
   afterAll(async () => {
-    await service?.stop();
     if (other) await dropTestDatabase(other);
-    if (db) await dropTestDatabase(db);
+    await stopAndDrop(service, db);
   });
 
   it('case 5: does not fall when another database with transactions in it is dropped', async () => {
@@ -456,12 +425,12 @@ describe('database_transactions_total when another database is dropped', () => {
       }, 'the other database\'s 5000 commits in pg_stat_database'),
     );
     await collectionsOf(service.port, 'database', 2);
-    const before = (await metric(service.port, 'database_transactions_total', { state: 'commit' }))!;
+    const before = (await metricValue(service.port, 'database_transactions_total', { state: 'commit' }))!;
 
     await dropTestDatabase(name);
     other = undefined;
     await collectionsOf(service.port, 'database', 2);
-    expect(await metric(service.port, 'database_transactions_total', { state: 'commit' })).toBeGreaterThanOrEqual(before);
+    expect(await metricValue(service.port, 'database_transactions_total', { state: 'commit' })).toBeGreaterThanOrEqual(before);
   });
 });
 
@@ -481,7 +450,7 @@ describe('database source without a server', () => {
 
   it('keeps serving /metrics, says the source is down and counts the failures, without the password', async () => {
     await waitForMetric(service.port, 'collector_errors_total', { source: 'database' }, (value) => (value ?? 0) >= 2, 'two failed database collections');
-    const samples = await scrape(service.port);
+    const samples = await readSamples(service.port);
     expect(sampleValue(samples, 'collector_up', { source: 'database' })).toBe(0);
     expect(sampleValue(samples, 'collector_up', { source: 'iotflow' })).toBe(0);
     expect(sampleValue(samples, 'collector_up', { source: 'app' })).toBe(1);
@@ -530,26 +499,25 @@ describe('database source through a connection that goes away and comes back', (
   const proxy = new TcpProxy();
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await withConnection(db, (client) => client.query('CREATE TABLE t (a int); INSERT INTO t VALUES (1), (2)'));
     await proxy.open();
-    service = await startService({ SOURCES: 'database', DATABASE_URL: databaseUrl(db, { port: proxy.port }), COLLECTION_INTERVAL_SECONDS: '1', COLLECTION_TIMEOUT_SECONDS: '1' });
+    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database' }, (client) => client.query('CREATE TABLE t (a int); INSERT INTO t VALUES (1), (2)'), (name) =>
+      databaseUrl(name, { port: proxy.port }),
+    ));
   });
 
   afterAll(async () => {
-    await service?.stop();
+    await stopAndDrop(service, db);
     await proxy.close();
-    if (db) await dropTestDatabase(db);
   });
 
   it('goes down with the connection and recovers when it is back, never showing the password', async () => {
     await waitUntilUp(service.port, 'database', 1);
-    expect(await metric(service.port, 'database_table_rows', { table: 't' })).toBe(2);
-    const queriesBefore = (await metric(service.port, 'database_queries_total', { operation: 'select' }))!;
+    expect(await metricValue(service.port, 'database_table_rows', { table: 't' })).toBe(2);
+    const queriesBefore = (await metricValue(service.port, 'database_queries_total', { operation: 'select' }))!;
 
     await proxy.close();
     await waitUntilUp(service.port, 'database', 0);
-    const down = await scrape(service.port);
+    const down = await readSamples(service.port);
     expect(sampleValue(down, 'database_table_rows', { table: 't' })).toBeUndefined();
     expect(sampleValue(down, 'collector_errors_total', { source: 'database' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(down, 'database_queries_total', { operation: 'select' })).toBeGreaterThanOrEqual(queriesBefore);
@@ -557,7 +525,7 @@ describe('database source through a connection that goes away and comes back', (
 
     await proxy.open();
     await waitUntilUp(service.port, 'database', 1);
-    expect(await metric(service.port, 'database_table_rows', { table: 't' })).toBe(2);
+    expect(await metricValue(service.port, 'database_table_rows', { table: 't' })).toBe(2);
     expect(service.logLines.some((line) => line.includes('source database recovered'))).toBe(true);
     await expectNoPassword(service);
   });

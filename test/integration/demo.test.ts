@@ -5,7 +5,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createFleetDatabase, FLEET_DATABASE_MARK } from '../../demo/fleet-database';
 import { PROMETHEUS_BINARY, SCRAPE_JOB } from '../../demo/prometheus';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { get, sampleValue } from '../support/http';
+import { readSamples } from '../support/metrics';
 import { sparePort } from '../support/ports';
 import { DEMO_READY_TIMEOUT_MS, type RunningDemo, startDemo } from '../support/demo';
 import { createTestDatabase, databaseUrl, dropTestDatabase, withConnection } from '../support/postgres';
@@ -30,7 +31,7 @@ describe('npm run demo (the built demo, small: 50 devices, 20 messages/s)', () =
   let redis: Redis;
   let demo: RunningDemo;
 
-  const scrape = async () => parseExposition((await get(demo.port, '/metrics')).body).samples;
+  const scrape = () => readSamples(demo.port);
 
   beforeAll(async () => {
     // A Redis of its own: the demo's cache traffic would keep the shared Redis's keyspace moving under redis.test.ts.

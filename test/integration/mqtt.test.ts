@@ -1,10 +1,8 @@
 import net from 'node:net';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
-import { measureTelemetryRate } from '../../bench/telemetry-rate';
-import { TYPES } from '../../container/identifiers';
-import type { CollectionResult } from '../../streams/source';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { publishTelemetryBurst } from '../../demo/telemetry-publisher';
+import { get, sampleValue } from '../support/http';
+import { metricValue, nextResults, readSamples, sourceHealth, waitUntilUp } from '../support/metrics';
 import { killAllMosquittos, startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { eventually, startService, type RunningService } from '../support/service';
 
@@ -38,30 +36,9 @@ beforeAll(async () => {
 
 afterAll(killAllMosquittos);
 
-async function scrape(service: RunningService): Promise<Map<string, number>> {
-  const response = await get(service.port, '/metrics');
-  expect(response.status).toBe(200);
-  return parseExposition(response.body).samples;
-}
+const mqttUp = (service: RunningService) => metricValue(service.port, 'collector_up', { source: 'mqtt' });
 
-const mqttUp = async (service: RunningService) => sampleValue(await scrape(service), 'collector_up', { source: 'mqtt' });
-
-async function mqttHealth(service: RunningService): Promise<{ up: boolean; error?: string }> {
-  return (JSON.parse((await get(service.port, '/health')).body) as { sources: Record<string, { up: boolean; error?: string }> }).sources['mqtt']!;
-}
-
-/** The next `count` collections of the mqtt source, whatever their outcome. */
-const nextCollections = (service: RunningService, count: number): Promise<CollectionResult[]> =>
-  firstValueFrom(
-    service.container.get(TYPES.CollectionEngine).results$.pipe(
-      filter((result) => result.source === 'mqtt'),
-      take(count),
-      toArray(),
-      timeout(count * 5000),
-    ),
-  );
-
-const telemetryOf = async (service: RunningService) => sampleValue(await scrape(service), 'iotflow_telemetry_messages_total');
+const telemetryOf = (service: RunningService) => metricValue(service.port, 'iotflow_telemetry_messages_total');
 
 async function publishAll(client: MqttClient, topics: readonly string[]): Promise<void> {
   await Promise.all(topics.map((topic, i) => client.publishAsync(topic, JSON.stringify({ seq: i, temperature: 20 }), { qos: 1 })));
@@ -77,7 +54,7 @@ describe('mqtt source against a Mosquitto of its own', () => {
     broker = await startMosquitto({ sysInterval: 1 });
     service = await startService({ ...FAST, MQTT_URL: urlFor(broker.port) });
     client = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `iotflow-metrics-test-${process.pid}` });
-    await eventually(async () => ((await mqttUp(service)) === 1 ? true : undefined), 'the mqtt source to come up');
+    await waitUntilUp(service.port, 'mqtt');
   });
 
   afterAll(async () => {
@@ -102,7 +79,7 @@ describe('mqtt source against a Mosquitto of its own', () => {
     try {
       await eventually(
         async () => {
-          const samples = await scrape(service);
+          const samples = await readSamples(service.port);
           const uptime = sampleValue(samples, 'mqtt_broker_uptime_seconds');
           const candidates = [rounds.get(uptime!), uptimeOf(latest) === uptime ? latest : undefined];
           const shown = Object.fromEntries(Object.keys(CATALOG_SYS_TOPICS).map((name) => [name, sampleValue(samples, name)]));
@@ -136,42 +113,42 @@ describe('mqtt source against a Mosquitto of its own', () => {
       return counted === 500 ? true : undefined;
     }, 'iotflow_telemetry_messages_total to rise by 500');
     // Two more collections later, still exactly 500: nothing counted twice or late.
-    await nextCollections(service, 2);
+    await nextResults(service, 'mqtt', 2);
     expect((await telemetry())! - before).toBe(500);
   });
 
   it('counts the distinct telemetry topics', async () => {
-    const before = sampleValue(await scrape(service), 'mqtt_topics_total')!;
+    const before = sampleValue(await readSamples(service.port), 'mqtt_topics_total')!;
     const topics = Array.from({ length: 12 }, (_, device) => ['sensors', 'metrics', 'events'].map((kind) => `iotflow/devices/distinct-${device}/telemetry/${kind}`)).flat();
     await publishAll(client, [...topics, ...topics]);
-    await eventually(async () => ((await scrape(service)).get('mqtt_topics_total') === before + 36 ? true : undefined), 'mqtt_topics_total to rise by 36');
+    await eventually(async () => ((await readSamples(service.port)).get('mqtt_topics_total') === before + 36 ? true : undefined), 'mqtt_topics_total to rise by 36');
   });
 
   it('reports down within two ticks when the broker dies, and recovers by itself when it is back', async () => {
-    const errorsBefore = sampleValue(await scrape(service), 'collector_errors_total', { source: 'mqtt' })!;
+    const errorsBefore = sampleValue(await readSamples(service.port), 'collector_errors_total', { source: 'mqtt' })!;
     const counted = (await telemetry())!;
     const logLinesBefore = service.logLines.length;
 
     await broker.kill();
-    const [, second] = await nextCollections(service, 2);
+    const [, second] = await nextResults(service, 'mqtt', 2);
     expect(second).toMatchObject({ ok: false, error: expect.stringMatching(/^disconnected from broker: /) });
 
-    const down = await scrape(service);
+    const down = await readSamples(service.port);
     expect(sampleValue(down, 'collector_up', { source: 'mqtt' })).toBe(0);
     expect(sampleValue(down, 'collector_errors_total', { source: 'mqtt' })).toBeGreaterThan(errorsBefore);
     expect([...down.keys()].filter((series) => /^(mqtt_|iotflow_telemetry)/.test(series))).toEqual([]);
-    const health = await mqttHealth(service);
+    const health = await sourceHealth(service.port, 'mqtt');
     expect(health).toMatchObject({ up: false, error: expect.stringMatching(/^disconnected from broker: /) });
     expect(JSON.stringify(health)).not.toContain(SECRET);
 
     // A few failed reconnects later, the broker comes back on the same port.
-    await nextCollections(service, 3);
+    await nextResults(service, 'mqtt', 3);
     broker = await startMosquitto({ port: broker.port, sysInterval: 1 });
     await eventually(async () => ((await mqttUp(service)) === 1 ? true : undefined), 'the mqtt source to recover', 300, 100);
     // The restarted broker's first retained $SYS value may predate our reconnect (0 connected):
     // its next publish, a sys_interval later, counts us.
-    await eventually(async () => ((sampleValue(await scrape(service), 'mqtt_connections_active') ?? 0) >= 1 ? true : undefined), 'the broker to count our connection');
-    const recovered = await scrape(service);
+    await eventually(async () => ((sampleValue(await readSamples(service.port), 'mqtt_connections_active') ?? 0) >= 1 ? true : undefined), 'the broker to count our connection');
+    const recovered = await readSamples(service.port);
     // Counted by this process, so kept across the reconnect; and the subscription is back.
     expect(sampleValue(recovered, 'iotflow_telemetry_messages_total')).toBe(counted);
     await client.endAsync(true);
@@ -211,14 +188,14 @@ describe.each([
       await eventually(() => (service.logLines.some((line) => silence.test(line)) ? true : undefined), 'the log line saying $SYS is silent');
       await publishAll(client, Array.from({ length: 25 }, () => 'iotflow/devices/case7/telemetry/sensors'));
       await eventually(async () => ((await telemetryOf(service)) === 25 ? true : undefined), 'iotflow_telemetry_messages_total to read 25');
-      await nextCollections(service, 2);
+      await nextResults(service, 'mqtt', 2);
 
-      const samples = await scrape(service);
+      const samples = await readSamples(service.port);
       expect(sampleValue(samples, 'iotflow_telemetry_messages_total')).toBe(25);
       expect(sampleValue(samples, 'mqtt_topics_total')).toBe(1);
       expect(sampleValue(samples, 'collector_up', { source: 'mqtt' })).toBe(1);
       expect(brokerStatistics(samples)).toEqual([]);
-      expect(await mqttHealth(service)).toMatchObject({ up: true });
+      expect(await sourceHealth(service.port, 'mqtt')).toMatchObject({ up: true });
 
       const mqttLines = service.logLines.filter((line) => line.includes('mqtt'));
       expect(mqttLines).toHaveLength(1);
@@ -239,7 +216,7 @@ describe('mqtt source reconnecting after an outage', () => {
     let broker = await startMosquitto({ sysInterval: 1 });
     const service = await startService({ ...FAST, MQTT_URL: urlFor(broker.port) });
     try {
-      await eventually(async () => ((await mqttUp(service)) === 1 ? true : undefined), 'the mqtt source to come up');
+      await waitUntilUp(service.port, 'mqtt');
       await broker.kill();
       // While the broker is down, a listener of the test's own on its port counts the attempts.
       let attempts = 0;
@@ -271,12 +248,29 @@ describe('mqtt source reconnecting after an outage', () => {
 describe('telemetry rate', () => {
   it('counts a burst of QoS 1 messages from a separate process without loss', async () => {
     const broker = await startMosquitto({ sysInterval: 1 });
+    const service = await startService({ ...FAST, MQTT_URL: `mqtt://127.0.0.1:${broker.port}` });
     try {
-      const result = await measureTelemetryRate({ mqttUrl: `mqtt://127.0.0.1:${broker.port}`, messages: 20_000 });
-      process.stdout.write(`telemetry rate: ${JSON.stringify(result)}\n`);
-      expect(result.published).toBe(20_000);
-      expect(result.counted).toBe(20_000);
+      await waitUntilUp(service.port, 'mqtt');
+      const before = (await telemetryOf(service))!;
+      const burst = publishTelemetryBurst(`mqtt://127.0.0.1:${broker.port}`, 'iotflow/devices', 20_000, 100);
+      const startedAtMs = await burst.started;
+      // Until all are counted, or the count has not moved for 3 s (a loss).
+      let counted = 0;
+      let countedAtMs = startedAtMs;
+      await eventually(async () => {
+        const now = (await telemetryOf(service))! - before;
+        if (now !== counted) [counted, countedAtMs] = [now, Date.now()];
+        return counted >= 20_000 || Date.now() - countedAtMs > 3000 ? true : undefined;
+      }, 'the burst to be counted', 600, 100);
+      const published = await burst.finished;
+      // Two collections later, still the same count: nothing counted twice or late.
+      await nextResults(service, 'mqtt', 2);
+      counted = (await telemetryOf(service))! - before;
+      process.stdout.write(`telemetry rate: ${JSON.stringify({ published: published.count, counted, messagesPerSecond: Math.round(counted / ((countedAtMs - startedAtMs) / 1000)) })}\n`);
+      expect(published.count).toBe(20_000);
+      expect(counted).toBe(20_000);
     } finally {
+      await service.stop();
       await broker.kill();
     }
   });
@@ -299,8 +293,8 @@ describe('mqtt source against a broker that has not dropped anything for over a 
 
     const service = await startService({ ...FAST, MQTT_URL: urlFor(port) });
     try {
-      await eventually(async () => ((await mqttUp(service)) === 1 ? true : undefined), 'the mqtt source to come up');
-      const quiet = await scrape(service);
+      await waitUntilUp(service.port, 'mqtt');
+      const quiet = await readSamples(service.port);
       for (const period of ['1m', '5m', '15m']) expect(sampleValue(quiet, 'mqtt_messages_dropped_per_minute', { period })).toBe(0);
       expect(sampleValue(quiet, 'mqtt_messages_dropped_total')).toBeUndefined();
 
@@ -313,7 +307,7 @@ describe('mqtt source against a broker that has not dropped anything for over a 
       await publisher.endAsync();
 
       const dropping = await eventually(async () => {
-        const samples = await scrape(service);
+        const samples = await readSamples(service.port);
         return sampleValue(samples, 'mqtt_messages_dropped_total') === 8 ? samples : undefined;
       }, 'mqtt_messages_dropped_total to read 8');
       expect(sampleValue(dropping, 'mqtt_messages_dropped_per_minute', { period: '1m' })).toBeGreaterThan(0);

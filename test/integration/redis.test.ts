@@ -1,13 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { filter, firstValueFrom, take, timeout, toArray, type Observable } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
+import { filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { parseRedisInfo, REDIS_METRICS } from '../../streams/redis';
-import type { CollectionResult, CollectionSuccess } from '../../streams/source';
+import type { CollectionSuccess } from '../../streams/source';
 import { sparePort } from '../support/ports';
-import { killAllRedisServers, killRedisServer as kill, startRedisServer } from '../support/redis';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { killProcess as kill } from '../support/processes';
+import { killAllRedisServers, startRedisServer } from '../support/redis';
+import { get, sampleValue } from '../support/http';
+import { nextResults as nextResultsOf, resultsOf, scrape } from '../support/metrics';
 import { startService, type RunningService } from '../support/service';
 
 const TICK = { SOURCES: 'redis', COLLECTION_INTERVAL_SECONDS: '1' };
@@ -17,13 +18,10 @@ afterAll(killAllRedisServers);
 
 // ---- the service under test ----
 
-function redisResults(service: RunningService): Observable<CollectionResult> {
-  return service.container.get(TYPES.CollectionEngine).results$.pipe(filter((result) => result.source === 'redis'));
-}
+const redisResults = (service: RunningService) => resultsOf(service, 'redis');
 
 /** The next `count` collections of the redis source (ticks, whatever their outcome). */
-const nextResults = (service: RunningService, count: number) =>
-  firstValueFrom(redisResults(service).pipe(take(count), toArray(), timeout(count * 5000)));
+const nextResults = (service: RunningService, count: number) => nextResultsOf(service, 'redis', count);
 
 /** The `count`-th successful collection from now on. */
 const nextSuccess = (service: RunningService, count = 1) =>
@@ -38,12 +36,6 @@ const nextSuccess = (service: RunningService, count = 1) =>
 
 const nextFailure = (service: RunningService) =>
   firstValueFrom(redisResults(service).pipe(filter((result) => !result.ok), timeout(10_000)));
-
-async function scrape(service: RunningService): Promise<{ body: string; samples: Map<string, number>; type: Map<string, string> }> {
-  const response = await get(service.port, '/metrics');
-  expect(response.status).toBe(200);
-  return { body: response.body, ...parseExposition(response.body) };
-}
 
 function redisValues(samples: Map<string, number>): Record<string, number | undefined> {
   return Object.fromEntries(REDIS_SERIES.map((name) => [name, sampleValue(samples, name)]));
@@ -77,7 +69,7 @@ describe('redis source against the local Redis (127.0.0.1:6379)', () => {
   });
 
   it('exposes every catalog row with its type', async () => {
-    const { samples, type } = await scrape(service);
+    const { samples, type } = await scrape(service.port);
     for (const { name, type: kind } of REDIS_METRICS) expect({ name, type: type.get(name) }).toEqual({ name, type: kind });
     expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(1);
     // COLLECTION_INTERVAL_SECONDS 1 gives the default timeout of half of it.
@@ -92,7 +84,7 @@ describe('redis source against the local Redis (127.0.0.1:6379)', () => {
 
   it('redis_memory_max_bytes is the maxmemory CONFIG GET reads (0: no limit)', async () => {
     const [, maxmemory] = (await client.config('GET', 'maxmemory')) as [string, string];
-    expect(sampleValue((await scrape(service)).samples, 'redis_memory_max_bytes')).toBe(Number(maxmemory));
+    expect(sampleValue((await scrape(service.port)).samples, 'redis_memory_max_bytes')).toBe(Number(maxmemory));
   });
 
   it('redis_keys_total equals the keyspace sum read independently at the same moment', async () => {
@@ -143,7 +135,7 @@ describe('redis source against a redis-server of its own', () => {
     const commandsBefore = Number(truth['stats']!['total_commands_processed']);
     // The second one: the first may have started before the INFO above.
     await nextSuccess(service, 2);
-    const { samples } = await scrape(service);
+    const { samples } = await scrape(service.port);
     const commandsAfter = await infoField(client, 'stats', 'total_commands_processed');
     const values = redisValues(samples);
 
@@ -168,10 +160,10 @@ describe('redis source against a redis-server of its own', () => {
   it('redis_memory_max_bytes follows maxmemory changed at run time (CONFIG SET), and 0 for no limit', async () => {
     await client.config('SET', 'maxmemory', '64mb');
     await nextSuccess(service, 2);
-    expect(redisValues((await scrape(service)).samples)['redis_memory_max_bytes']).toBe(64 * 1024 * 1024);
+    expect(redisValues((await scrape(service.port)).samples)['redis_memory_max_bytes']).toBe(64 * 1024 * 1024);
     await client.config('SET', 'maxmemory', '0');
     await nextSuccess(service, 2);
-    expect(redisValues((await scrape(service)).samples)['redis_memory_max_bytes']).toBe(0);
+    expect(redisValues((await scrape(service.port)).samples)['redis_memory_max_bytes']).toBe(0);
   });
 });
 
@@ -191,12 +183,12 @@ describe('redis source while its Redis dies and returns', () => {
   afterAll(() => service?.stop());
 
   it('reports down within two ticks of a SIGKILL, keeps serving, and shows only redis_status 0', async () => {
-    expect(redisValues((await scrape(service)).samples)['redis_status']).toBe(1);
+    expect(redisValues((await scrape(service.port)).samples)['redis_status']).toBe(1);
     await kill(server);
     const [, second] = await nextResults(service, 2);
     expect(second).toMatchObject({ ok: false, error: expect.stringMatching(new RegExp(`^Redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} is not connected \\(.*ECONNREFUSED`)) });
 
-    const { samples, body } = await scrape(service);
+    const { samples, body } = await scrape(service.port);
     expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(0);
     // Configuration, not a reading of Redis: it stays while the source is down.
     expect(sampleValue(samples, 'collector_timeout_seconds', { source: 'redis' })).toBe(0.5);
@@ -215,7 +207,7 @@ describe('redis source while its Redis dies and returns', () => {
     server = await startRedisServer(port, '--requirepass', password);
     const [, second] = await nextResults(service, 2);
     expect(second?.ok).toBe(true);
-    const { samples } = await scrape(service);
+    const { samples } = await scrape(service.port);
     expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(1);
     expect(Object.values(redisValues(samples)).every((value) => value !== undefined)).toBe(true);
     expect(redisValues(samples)['redis_status']).toBe(1);
@@ -250,7 +242,7 @@ describe('redis source with a password', () => {
   }
 
   async function expectNoSecret(service: RunningService, secret: string): Promise<void> {
-    expect((await scrape(service)).body).not.toContain(secret);
+    expect((await scrape(service.port)).body).not.toContain(secret);
     expect((await get(service.port, '/health')).body).not.toContain(secret);
     expect(service.logLines.join('')).not.toContain(secret);
   }
@@ -258,7 +250,7 @@ describe('redis source with a password', () => {
   it('collects with the right password', async () => {
     const service = await serviceWith(`redis://:${password}@127.0.0.1:${port}`);
     await nextSuccess(service);
-    expect(redisValues((await scrape(service)).samples)['redis_status']).toBe(1);
+    expect(redisValues((await scrape(service.port)).samples)['redis_status']).toBe(1);
     await expectNoSecret(service, password);
   });
 
@@ -267,7 +259,7 @@ describe('redis source with a password', () => {
     const service = await serviceWith(`redis://:${wrong}@127.0.0.1:${port}`);
     const failure = await nextFailure(service);
     expect(failure).toMatchObject({ ok: false, error: expect.stringMatching(/WRONGPASS invalid username-password pair/) });
-    const { samples } = await scrape(service);
+    const { samples } = await scrape(service.port);
     expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(0);
     expect(sampleValue(samples, 'redis_status')).toBe(0);
     expect(JSON.parse((await get(service.port, '/health')).body).sources.redis.error).toMatch(/WRONGPASS/);

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { TYPES } from '../../container/identifiers';
 import type { HttpReply } from '../../src/http/route-table';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { get } from '../support/http';
+import { metricValue } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';
 
 /** A GET that gives up after a few seconds: a request left unanswered must fail the test, not hang it. */
@@ -44,9 +45,8 @@ describe('case 10: a route that fails', () => {
 
   afterAll(() => service.stop());
 
-  const samples = async () => parseExposition(await service.container.get(TYPES.Registry).metrics()).samples;
-  const inProgress = async (endpoint: string) => sampleValue(await samples(), 'http_requests_in_progress', { method: 'GET', endpoint });
-  const answered = async (endpoint: string, status: string) => sampleValue(await samples(), 'http_requests_total', { method: 'GET', endpoint, status }) ?? 0;
+  const inProgress = (endpoint: string) => metricValue(service, 'http_requests_in_progress', { method: 'GET', endpoint });
+  const answered = async (endpoint: string, status: string) => (await metricValue(service, 'http_requests_total', { method: 'GET', endpoint, status })) ?? 0;
   const logged = (path: string) => service.logLines.filter((line) => line.includes(path));
 
   it.each([

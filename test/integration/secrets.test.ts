@@ -2,7 +2,8 @@ import type { Container } from 'inversify';
 import { defer } from 'rxjs';
 import { TYPES } from '../../container/identifiers';
 import type { MetricSource } from '../../streams/source';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { get, sampleValue } from '../support/http';
+import { scrape } from '../support/metrics';
 import { sparePort } from '../support/ports';
 import { startPasswordCluster, type PasswordCluster } from '../support/postgres-cluster';
 import { killAllRedisServers, startRedisServer } from '../support/redis';
@@ -19,6 +20,12 @@ const WRONG = `${MARKER}wrong:@/+ x`;
 const enc = encodeURIComponent;
 
 const TICK = { COLLECTION_INTERVAL_SECONDS: '1' };
+
+/** The two places a URL carries a password, as it.each rows: the place (for %s), and a URL builder. */
+const passwordPlaces = <Url>(inUserinfo: Url, inQuery: Url): [string, Url][] => [
+  ['in the userinfo', inUserinfo],
+  ['in ?password=', inQuery],
+];
 
 interface Outcome {
   /** The source's error in /health. */
@@ -47,10 +54,10 @@ async function outcomeWithoutSecret(
     // At least one streamed result of this source after the state above, and every message before it.
     const streamed = await nextMatching(stream, (message) => message.source === source && (expected === 'up' ? message.up === true : message.up === false));
     stream.socket.close();
-    const metrics = (await get(service.port, '/metrics')).body;
-    const outputs = { '/metrics': metrics, '/health': health.body, '/stream': JSON.stringify(streamed), 'the log': service.logLines.join('') };
+    const metrics = await scrape(service.port);
+    const outputs = { '/metrics': metrics.body, '/health': health.body, '/stream': JSON.stringify(streamed), 'the log': service.logLines.join('') };
     expect(Object.entries(outputs).filter(([, text]) => text.includes(MARKER))).toEqual([]);
-    return { error: health.error, up: sampleValue(parseExposition(metrics).samples, 'collector_up', { source }) };
+    return { error: health.error, up: sampleValue(metrics.samples, 'collector_up', { source }) };
   } finally {
     await service.stop();
   }
@@ -69,11 +76,9 @@ describe('case 2: PostgreSQL that checks passwords (scram-sha-256 cluster of the
 
   const inUserinfo = (password: string, port: number, database = 'postgres') => `postgres://postgres:${enc(password)}@127.0.0.1:${port}/${database}`;
   const inQuery = (password: string, port: number, database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}?password=${enc(password)}`;
+  const places = passwordPlaces(inUserinfo, inQuery);
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 2: the right password %s collects, and shows nowhere', async (_where, url) => {
+  it.each(places)('case 2: the right password %s collects, and shows nowhere', async (_where, url) => {
     const { up } = await outcomeWithoutSecret({ DATABASE_URL: url(PASSWORD, cluster!.port) }, 'database', 'up');
     expect(up).toBe(1);
   });
@@ -87,18 +92,12 @@ describe('case 2: PostgreSQL that checks passwords (scram-sha-256 cluster of the
     expect(error).toContain(shown);
   });
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 1/2: a refused connection, password %s, leaves no secret', async (_where, url) => {
+  it.each(places)('case 1/2: a refused connection, password %s, leaves no secret', async (_where, url) => {
     const { error } = await outcomeWithoutSecret({ DATABASE_URL: url(PASSWORD, closedPort) }, 'database', /ECONNREFUSED/);
     expect(error).toContain(`127.0.0.1:${closedPort}`);
   });
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 1/2: a missing database, password %s, leaves no secret', async (_where, url) => {
+  it.each(places)('case 1/2: a missing database, password %s, leaves no secret', async (_where, url) => {
     await outcomeWithoutSecret({ DATABASE_URL: url(PASSWORD, cluster!.port, 'iotflow_missing') }, 'database', /database "iotflow_missing" does not exist/);
   });
 
@@ -121,11 +120,9 @@ describe('case 2: Redis with --requirepass (a redis-server of the test\'s own)',
 
   const inUserinfo = (password: string, at: number) => `redis://:${enc(password)}@127.0.0.1:${at}/0`;
   const inQuery = (password: string, at: number) => `redis://127.0.0.1:${at}/0?password=${enc(password)}`;
+  const places = passwordPlaces(inUserinfo, inQuery);
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 2: the right password %s collects, and shows nowhere', async (_where, url) => {
+  it.each(places)('case 2: the right password %s collects, and shows nowhere', async (_where, url) => {
     const { up } = await outcomeWithoutSecret({ REDIS_URL: url(PASSWORD, port) }, 'redis', 'up');
     expect(up).toBe(1);
   });
@@ -139,10 +136,7 @@ describe('case 2: Redis with --requirepass (a redis-server of the test\'s own)',
     expect(error).toContain(shown);
   });
 
-  it.each([
-    ['in the userinfo', inUserinfo],
-    ['in ?password=', inQuery],
-  ])('case 1/2: a refused connection, password %s, leaves no secret', async (_where, url) => {
+  it.each(places)('case 1/2: a refused connection, password %s, leaves no secret', async (_where, url) => {
     await outcomeWithoutSecret({ REDIS_URL: url(PASSWORD, closedPort) }, 'redis', /ECONNREFUSED/);
   });
 });

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { TYPES } from '../../container/identifiers';
 import { get, parseExposition, sampleValue } from '../support/http';
+import { metricValue, readSamples, waitForMetric, waitUntilUp } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';
 
 /** Catalog rows this suite owns: §5 app and HTTP, §6 collector health. */
@@ -38,7 +39,7 @@ describe('HTTP server with the app source', () => {
       });
       routes.add({ method: 'GET', path: '/large', handler: () => ({ status: 200, body: LARGE_BODY, released: () => void largeReleases++ }) });
     });
-    await eventually(async () => (sampleValue(parseExposition((await get(service.port, '/metrics')).body).samples, 'collector_up', { source: 'app' }) === 1 ? true : undefined), 'the app source');
+    await waitUntilUp(service.port, 'app');
   });
 
   afterAll(() => service.stop());
@@ -55,7 +56,7 @@ describe('HTTP server with the app source', () => {
   });
 
   it('serves plausible application values', async () => {
-    const { samples } = parseExposition((await get(service.port, '/metrics')).body);
+    const samples = await readSamples(service.port);
     const version = JSON.parse(readFileSync('package.json', 'utf8')).version as string;
     expect(sampleValue(samples, 'app_info', { version, runtime: 'nodejs', runtime_version: process.versions.node })).toBe(1);
     const started = sampleValue(samples, 'app_start_time_seconds')!;
@@ -73,21 +74,21 @@ describe('HTTP server with the app source', () => {
 
   it('counts requests under their route template, not the raw URL', async () => {
     for (const id of ['1', '2', 'abc']) expect((await get(service.port, `/api/v1/devices/${id}`)).body).toBe(`device ${id}`);
-    const { samples } = parseExposition((await get(service.port, '/metrics')).body);
+    const samples = await readSamples(service.port);
     expect(sampleValue(samples, 'http_requests_total', { method: 'GET', endpoint: '/api/v1/devices/:id', status: '200' })).toBe(3);
     expect([...samples.keys()].some((series) => series.includes('/api/v1/devices/1'))).toBe(false);
     expect(sampleValue(samples, 'http_request_duration_seconds_count', { endpoint: '/api/v1/devices/:id' })).toBe(3);
   });
 
   it('counts /metrics itself', async () => {
-    const before = sampleValue(parseExposition((await get(service.port, '/metrics')).body).samples, 'http_requests_total', { endpoint: '/metrics', status: '200' })!;
-    const after = sampleValue(parseExposition((await get(service.port, '/metrics')).body).samples, 'http_requests_total', { endpoint: '/metrics', status: '200' });
+    const before = (await metricValue(service.port, 'http_requests_total', { endpoint: '/metrics', status: '200' }))!;
+    const after = await metricValue(service.port, 'http_requests_total', { endpoint: '/metrics', status: '200' });
     expect(after).toBe(before + 1);
   });
 
   it('answers unknown URLs with 404 under one fixed endpoint, creating no new series', async () => {
     const httpSeries = (samples: Map<string, number>) => [...samples.keys()].filter((series) => series.startsWith('http_'));
-    const seriesCount = async () => httpSeries(parseExposition((await get(service.port, '/metrics')).body).samples).length;
+    const seriesCount = async () => httpSeries(await readSamples(service.port)).length;
     await get(service.port, '/warmup-unknown');
     const before = await seriesCount();
     for (let i = 0; i < 50; i++) {
@@ -96,14 +97,14 @@ describe('HTTP server with the app source', () => {
     }
     const response = await fetch(`http://127.0.0.1:${service.port}/scan`, { method: 'DELETE' });
     expect(response.status).toBe(404);
-    const { samples } = parseExposition((await get(service.port, '/metrics')).body);
+    const samples = await readSamples(service.port);
     // The DELETE adds its counter, its 14 histogram lines and its in-progress gauge; the 50 GETs add nothing.
     expect(httpSeries(samples)).toHaveLength(before + 1 + 14 + 1);
     expect(sampleValue(samples, 'http_requests_total', { method: 'GET', endpoint: '<unmatched>', status: '404' })).toBe(51);
   });
 
   it('returns in-progress to 0 after a client aborts a pending request', async () => {
-    const inProgress = async () => sampleValue(parseExposition((await get(service.port, '/metrics')).body).samples, 'http_requests_in_progress', { method: 'GET', endpoint: '/slow' });
+    const inProgress = () => metricValue(service.port, 'http_requests_in_progress', { method: 'GET', endpoint: '/slow' });
     const socket = net.connect(service.port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n');
@@ -181,10 +182,7 @@ describe('a source whose service is absent', () => {
       expect(body.status).toBe('degraded');
       expect(body.sources.redis.up).toBe(false);
       expect(body.sources.app.up).toBe(true);
-      await eventually(async () => {
-        const { samples } = parseExposition((await get(service.port, '/metrics')).body);
-        return (sampleValue(samples, 'collector_errors_total', { source: 'redis' }) ?? 0) >= 2 ? true : undefined;
-      }, 'a second failed redis collection');
+      await waitForMetric(service.port, 'collector_errors_total', { source: 'redis' }, (value) => (value ?? 0) >= 2, 'a second failed redis collection');
       expect(service.logLines.filter((line) => line.includes('source redis is down'))).toHaveLength(1);
     } finally {
       await service.stop();

@@ -1,20 +1,11 @@
-import net from 'node:net';
 import { register } from 'prom-client';
 import { defer, of } from 'rxjs';
 import { TYPES } from '../../container/identifiers';
 import type { MetricSource, Sample } from '../../streams/source';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { get, sampleValue } from '../support/http';
+import { readSamples, waitForMetric, waitUntilUp } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';
 import { kernelTcpMemoryBytes, nextMatching, portSendQueueBytes, openRawStream, openStream, type RawStreamClient, type StreamClient } from '../support/websocket';
-
-/** The service's own metrics, read in-process. */
-async function scrape(service: RunningService): Promise<Map<string, number>> {
-  return parseExposition(await service.container.get(TYPES.Registry).metrics()).samples;
-}
-
-async function firstCollection(service: RunningService, source: string): Promise<void> {
-  await eventually(async () => (sampleValue(await scrape(service), 'collector_up', { source }) === 1 ? true : undefined), `a first ${source} collection`);
-}
 
 const timestampOf = (message: Record<string, unknown>) => message.timestamp as number;
 
@@ -33,8 +24,8 @@ describe('GET /stream', () => {
     service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0', STREAM_MAX_CLIENTS_PER_ADDRESS: '200' }, (container) => {
       container.bind(TYPES.MetricSource).toConstantValue(tickSource);
     });
-    await firstCollection(service, 'app');
-    await firstCollection(service, 'tick');
+    await waitUntilUp(service, 'app');
+    await waitUntilUp(service, 'tick');
   });
 
   afterAll(() => service.stop());
@@ -82,7 +73,7 @@ describe('GET /stream', () => {
     expect(plain.status).toBe(426);
     expect(plain.headers.get('upgrade')).toBe('websocket');
     await expect(openStream(service.port, 'sources=app,kafka')).rejects.toMatchObject({ status: 400 });
-    const samples = await scrape(service);
+    const samples = await readSamples(service);
     expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '426' })).toBe(1);
     expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '400' })).toBe(1);
     expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '101' })).toBeGreaterThanOrEqual(2);
@@ -104,7 +95,7 @@ describe('GET /stream', () => {
     const after = await openStream(service.port, 'sources=app');
     expect(await after.next()).toMatchObject({ source: 'app' });
     after.socket.close();
-    await eventually(async () => ((sampleValue(await scrape(service), 'stream_clients_disconnected_total', { reason: 'protocol' }) ?? 0) >= 3 ? true : undefined), 'three protocol disconnects');
+    await waitForMetric(service, 'stream_clients_disconnected_total', { reason: 'protocol' }, (value) => (value ?? 0) >= 3, 'three protocol disconnects');
   });
 
   it('serves 200 clients at once: every one gets the next collection', async () => {
@@ -120,11 +111,11 @@ describe('GET /stream', () => {
       // All got a collection newer than every snapshot; most likely the very same one.
       expect(ticks).toHaveLength(200);
       expect(tickTimestamps.size).toBeLessThanOrEqual(2);
-      expect(sampleValue(await scrape(service), 'stream_clients')).toBe(200);
+      expect(sampleValue(await readSamples(service), 'stream_clients')).toBe(200);
     } finally {
       for (const client of clients) client.socket.close();
     }
-    await eventually(async () => (sampleValue(await scrape(service), 'stream_clients') === 0 ? true : undefined), 'the 200 clients to be gone');
+    await waitForMetric(service, 'stream_clients', {}, (value) => value === 0, 'the 200 clients to be gone');
   });
 });
 
@@ -138,12 +129,12 @@ describe('stream client caps', () => {
       await expect(from('127.0.0.1')).rejects.toMatchObject({ status: 503 });
       clients.push(await from('127.0.0.2'));
       await expect(from('127.0.0.3')).rejects.toMatchObject({ status: 503 });
-      const samples = await scrape(service);
+      const samples = await readSamples(service);
       expect(sampleValue(samples, 'stream_clients_rejected_total', { reason: 'address' })).toBe(1);
       expect(sampleValue(samples, 'stream_clients_rejected_total', { reason: 'total' })).toBe(1);
       expect(sampleValue(samples, 'http_requests_total', { endpoint: '/stream', status: '503' })).toBe(2);
       clients.shift()!.socket.close();
-      await eventually(async () => (sampleValue(await scrape(service), 'stream_clients') === 2 ? true : undefined), 'a client to be gone');
+      await waitForMetric(service, 'stream_clients', {}, (value) => value === 2, 'a client to be gone');
       clients.push(await from('127.0.0.1'));
     } finally {
       for (const client of clients) client.socket.close();
@@ -166,23 +157,22 @@ describe('a stream client that does not read', () => {
     service = await startService({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '0.2', STREAM_MAX_BUFFER_BYTES: String(LIMIT), METRICS_RATE_LIMIT: '0' }, (container) => {
       container.bind(TYPES.MetricSource).toConstantValue(bulkSource);
     });
-    await firstCollection(service, 'bulk');
+    await waitUntilUp(service, 'bulk');
   });
 
   afterAll(() => service.stop());
 
   it('gets messages dropped, then is closed as slow, holding at most the limit plus one message; other clients go on', async () => {
     const reader = await openStream(service.port, 'sources=bulk');
-    const stalled = await openStream(service.port, 'sources=bulk');
-    // Stop reading from the socket: the kernel's buffers fill, then the server's.
-    (stalled.socket as unknown as { _socket: net.Socket })._socket.pause();
+    // A client that reads nothing after the upgrade: the kernel's buffers fill, then the server's.
+    const stalled = await openRawStream(service.port, 'sources=bulk');
     let readerMessages = 0;
     reader.socket.on('message', () => readerMessages++);
 
     const messageBytes = Buffer.byteLength(JSON.stringify(await reader.next()));
     let largestBuffered = 0;
     const closed = await eventually(async () => {
-      const samples = await scrape(service);
+      const samples = await readSamples(service);
       largestBuffered = Math.max(largestBuffered, sampleValue(samples, 'stream_buffered_bytes') ?? 0);
       return (sampleValue(samples, 'stream_clients_disconnected_total', { reason: 'slow' }) ?? 0) >= 1 ? samples : undefined;
     }, 'the stalled client to be closed as slow', 600, 50);
@@ -195,11 +185,11 @@ describe('a stream client that does not read', () => {
     const before = readerMessages;
     await eventually(() => (readerMessages > before + 2 ? true : undefined), 'the reading client to keep receiving');
     reader.socket.close();
-    stalled.socket.terminate();
+    stalled.socket.destroy();
   });
   it('case 9: clients that never read and spam subscribe frames are closed hard; the kernel memory they pinned is freed while they keep their sockets', async () => {
     const CLIENTS = 20;
-    const slowBefore = sampleValue(await scrape(service), 'stream_clients_disconnected_total', { reason: 'slow' }) ?? 0;
+    const slowBefore = sampleValue(await readSamples(service), 'stream_clients_disconnected_total', { reason: 'slow' }) ?? 0;
     const baseline = kernelTcpMemoryBytes();
     const clients: RawStreamClient[] = [];
     let peak = baseline;
@@ -213,7 +203,7 @@ describe('a stream client that does not read', () => {
     }, 20);
     try {
       clients.push(...(await Promise.all(Array.from({ length: CLIENTS }, () => openRawStream(service.port, 'sources=bulk')))));
-      await eventually(async () => ((sampleValue(await scrape(service), 'stream_clients_disconnected_total', { reason: 'slow' }) ?? 0) >= slowBefore + CLIENTS ? true : undefined), `the ${CLIENTS} clients to be closed as slow`, 600, 50);
+      await waitForMetric(service, 'stream_clients_disconnected_total', { reason: 'slow' }, (value) => (value ?? 0) >= slowBefore + CLIENTS, `the ${CLIENTS} clients to be closed as slow`, 600, 50);
       // The test never closes a client: a hard close leaves no send queue behind, where a graceful one
       // kept ~4 MB per client in FIN-WAIT-1 for as long as the client held on. The assertion reads the
       // server port's own queues; /proc/net/sockstat, which counts every process's, is reported beside it.

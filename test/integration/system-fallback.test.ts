@@ -7,7 +7,8 @@ import { systemClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import type { Sample } from '../../streams/source';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { sampleValue } from '../support/http';
+import { scrape } from '../support/metrics';
 import { eventually, startService } from '../support/service';
 import { SystemSource } from '../../streams/system';
 
@@ -105,7 +106,7 @@ describe('the service on a host without /proc', () => {
     const service = await startService({ SOURCES: 'system', SYSTEM_PROC_ROOT: emptyRoot, COLLECTION_INTERVAL_SECONDS: '2' });
     try {
       const { samples } = await eventually(async () => {
-        const scraped = parseExposition((await get(service.port, '/metrics')).body);
+        const scraped = await scrape(service.port);
         return sampleValue(scraped.samples, 'collector_up', { source: 'system' }) === 1 ? scraped : undefined;
       }, 'a system collection through systeminformation');
       expect(sampleValue(samples, 'system_memory_total_bytes')).toBe(os.totalmem());

@@ -1,7 +1,8 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import { loadConfig } from '../../src/config';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { sampleValue } from '../support/http';
+import { scrape } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';
 
 /** Catalog §1 rows, plus the per-mode CPU counter this source adds. */
@@ -25,8 +26,6 @@ const SYSTEM_ROWS: Record<string, string> = {
   system_network_packets_received_total: 'counter',
   system_network_packets_sent_total: 'counter',
 };
-
-const scrape = async (port: number) => parseExposition((await get(port, '/metrics')).body);
 
 /** Label values of `label` over the series of family `name`. */
 function labelValues(samples: Map<string, number>, name: string, label: string): string[] {

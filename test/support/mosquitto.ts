@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sparePort } from './ports';
+import { killProcess, ServerProcesses } from './processes';
 
 /** A Mosquitto of a test's own, on a spare port of 127.0.0.1. */
 export interface Mosquitto {
@@ -11,7 +11,7 @@ export interface Mosquitto {
   kill(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
+const brokers = new ServerProcesses();
 const confDir = mkdtempSync(path.join(os.tmpdir(), 'iotflow-metrics-mosquitto-'));
 // Mosquitto started as root reads the acl_file after dropping to its own user.
 chmodSync(confDir, 0o755);
@@ -30,29 +30,12 @@ export async function startMosquitto(options: { port?: number; sysInterval: numb
     conf,
     [`listener ${port} 127.0.0.1`, 'allow_anonymous true', `sys_interval ${options.sysInterval}`, 'persistence false', 'log_dest stderr', ...(acl ? [`acl_file ${acl}`] : []), ...(options.config ?? []), ''].join('\n'),
   );
-  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  running.add(child);
-  child.on('exit', () => running.delete(child));
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/mosquitto version \S+ running/.test(output)) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`mosquitto on port ${port} exited with ${code}:\n${output}`)));
-  });
-  return { port, kill: () => kill(child) };
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
+  const child = await brokers.start('mosquitto', ['-c', conf], /mosquitto version \S+ running/, `mosquitto on port ${port}`);
+  return { port, kill: () => killProcess(child) };
 }
 
 /** For afterAll: every broker still running, and the config files. */
 export async function killAllMosquittos(): Promise<void> {
-  await Promise.all([...running].map(kill));
+  await brokers.killAll();
   rmSync(confDir, { recursive: true, force: true });
 }

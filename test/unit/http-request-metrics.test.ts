@@ -1,16 +1,8 @@
 import { Registry } from 'prom-client';
-import { HttpRequestMetrics, methodLabel } from '../../src/metrics/http-request-metrics';
 import { Exposition } from '../../src/metrics/exposition';
-import { parseExposition, sampleValue } from '../support/http';
-
-/** /metrics as the route writes it: one exposition per registry, kept between scrapes. */
-const expositions = new WeakMap<Registry, Exposition>();
-
-async function scrape(registry: Registry) {
-  let exposition = expositions.get(registry);
-  if (!exposition) expositions.set(registry, (exposition = new Exposition(registry)));
-  return parseExposition(exposition.serialize(await exposition.readFamilies(() => undefined), 'prometheus')).samples;
-}
+import { HttpRequestMetrics, methodLabel } from '../../src/metrics/http-request-metrics';
+import { sampleValue } from '../support/http';
+import { scrapeRegistry as scrape } from '../support/metrics';
 
 describe('HttpRequestMetrics', () => {
   it('counts requests per method, route template and status with cumulative buckets', async () => {

@@ -1,10 +1,10 @@
 import { Registry } from 'prom-client';
 import { EMPTY } from 'rxjs';
 import { createLogger } from '../../src/logger';
-import { Exposition } from '../../src/metrics/exposition';
 import { RegistrySink } from '../../src/sinks/registry-sink';
 import type { CollectionResult, MetricSource, Sample } from '../../streams/source';
-import { parseExposition, sampleValue } from '../support/http';
+import { sampleValue } from '../support/http';
+import { scrapeRegistry as scrape } from '../support/metrics';
 
 const redis: MetricSource = {
   name: 'redis',
@@ -21,15 +21,6 @@ const app: MetricSource = { name: 'app', metrics: [], collect: () => EMPTY };
 
 const ok = (samples: Sample[], timestamp = 1_700_000_000_000): CollectionResult => ({ source: 'redis', ok: true, samples, timestamp, durationSeconds: 0.002 });
 const failed: CollectionResult = { source: 'redis', ok: false, error: 'connect ECONNREFUSED', timestamp: 1_700_000_015_000, durationSeconds: 0.001 };
-
-/** /metrics as the route writes it: one exposition per registry, kept between scrapes. */
-const expositions = new WeakMap<Registry, Exposition>();
-
-async function scrape(registry: Registry) {
-  let exposition = expositions.get(registry);
-  if (!exposition) expositions.set(registry, (exposition = new Exposition(registry)));
-  return parseExposition(exposition.serialize(await exposition.readFamilies(() => undefined), 'prometheus')).samples;
-}
 
 describe('RegistrySink', () => {
   let registry: Registry;
