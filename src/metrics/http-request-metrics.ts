@@ -65,24 +65,14 @@ class RequestCell {
     this.native.observe(seconds);
   }
 
-  renderedTotal(): Buffer {
-    this.render();
-    return this.totalLine;
-  }
-
-  renderedDurations(): Buffer {
-    this.render();
-    return this.durationLines;
-  }
-
-  encodedTotal(): Buffer {
+  /** This cell's bytes of one family in one format, rendered or encoded again only once a request ended since. */
+  piece(family: 'total' | 'durations', format: 'text' | 'protobuf'): Buffer {
+    if (format === 'text') {
+      this.render();
+      return family === 'total' ? this.totalLine : this.durationLines;
+    }
     this.encode();
-    return this.encodedTotalMetric;
-  }
-
-  encodedDurations(): Buffer {
-    this.encode();
-    return this.encodedDurationMetric;
+    return family === 'total' ? this.encodedTotalMetric : this.encodedDurationMetric;
   }
 
   private encode(): void {
@@ -211,16 +201,11 @@ export class HttpRequestMetrics {
 
   constructor(@inject(TYPES.Registry) registry: Registry) {
     const requestLabels = ['method', 'endpoint', 'status'];
-    registerRequestFamily(registry, 'counter', TOTAL, 'HTTP requests answered, by method, route template and status', requestLabels, () => this.totals(), (write) => {
-      for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedTotal());
-    }, (write) => {
-      for (const { cells } of this.recorders) for (const cell of cells) write(cell.encodedTotal());
-    });
-    registerRequestFamily(registry, 'histogram', 'http_request_duration_seconds', 'HTTP request duration, by method, route template and status', requestLabels, () => this.durations(), (write) => {
-      for (const { cells } of this.recorders) for (const cell of cells) write(cell.renderedDurations());
-    }, (write) => {
-      for (const { cells } of this.recorders) for (const cell of cells) write(cell.encodedDurations());
-    });
+    const cellPieces = (family: 'total' | 'durations', format: 'text' | 'protobuf') => (write: (piece: Buffer) => void) => {
+      for (const { cells } of this.recorders) for (const cell of cells) write(cell.piece(family, format));
+    };
+    registerRequestFamily(registry, 'counter', TOTAL, 'HTTP requests answered, by method, route template and status', requestLabels, () => this.totals(), cellPieces('total', 'text'), cellPieces('total', 'protobuf'));
+    registerRequestFamily(registry, 'histogram', 'http_request_duration_seconds', 'HTTP request duration, by method, route template and status', requestLabels, () => this.durations(), cellPieces('durations', 'text'), cellPieces('durations', 'protobuf'));
     registerRequestFamily(registry, 'gauge', IN_PROGRESS, 'HTTP requests being handled, by method and route template', ['method', 'endpoint'], () => this.inProgress(), (write) => {
       for (const { inProgress } of this.recorders) for (const cell of inProgress) write(cell.rendered());
     }, (write) => {
