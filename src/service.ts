@@ -1,6 +1,6 @@
 import type { Container } from 'inversify';
 import { TYPES } from '../container/identifiers';
-import { guarded } from './http/access-control';
+import { guarded, guardedWebSocket } from './http/access-control';
 import { healthRoute, metricsRoute } from './http/service-routes';
 import { streamRoute, streamUpgradeRequiredRoute } from './live/stream-route';
 
@@ -17,7 +17,7 @@ export class MetricsService {
     routes.add(healthRoute(get(TYPES.HealthState))); // Open to probes: the guard is for the data.
     routes.add(guarded(streamUpgradeRequiredRoute(), guard));
     const server = get(TYPES.HttpServer);
-    server.addWebSocketRoute(guarded(streamRoute(get(TYPES.LivePublisher), get(TYPES.LiveMetrics), get(TYPES.Config)), guard));
+    server.addWebSocketRoute(guardedWebSocket(streamRoute(get(TYPES.LivePublisher), get(TYPES.LiveMetrics), get(TYPES.Config)), guard));
     get(TYPES.CollectionEngine).start();
     return server.listen();
   }
