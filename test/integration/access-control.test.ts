@@ -166,6 +166,35 @@ describe('the bearer token as a WebSocket subprotocol (browsers cannot set Autho
     }));
 });
 
+describe('the live page behind the guard', () => {
+  const basic = (userPassword: string) => `Basic ${Buffer.from(userPassword).toString('base64')}`;
+
+  it('is refused 403 outside the allowlist, page and assets alike, counted', () =>
+    withService({ METRICS_ALLOWLIST: '10.0.0.0/8' }, async (service) => {
+      expect((await get(service.port, '/')).status).toBe(403);
+      expect(await requestCount(service, '/', '403')).toBe(1);
+    }));
+
+  it('with METRICS_BASIC_AUTH asks for Basic alone, so the browser prompts, and serves the page and its assets with it', () =>
+    withService({ METRICS_BASIC_AUTH: 'ops:pa55', METRICS_TOKEN: 'tok-page' }, async (service) => {
+      const refused = await get(service.port, '/');
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Basic realm="iotflow-metrics", charset="UTF-8"');
+      const page = await get(service.port, '/', { Authorization: basic('ops:pa55') });
+      expect(page.status).toBe(200);
+      const asset = /src="(\/assets\/page\.[0-9a-f]+\.js)"/.exec(page.body)![1];
+      expect((await get(service.port, asset)).status).toBe(401);
+      expect((await get(service.port, asset, { Authorization: basic('ops:pa55') })).status).toBe(200);
+    }));
+
+  it('with METRICS_TOKEN alone serves the page, which holds no data, while /metrics and /stream still want the token', () =>
+    withService({ METRICS_TOKEN: 'tok-page' }, async (service) => {
+      expect((await get(service.port, '/')).status).toBe(200);
+      expect((await get(service.port, '/metrics')).status).toBe(401);
+      await expect(openStream(service.port)).rejects.toMatchObject({ status: 401 });
+    }));
+});
+
 describe('METRICS_RATE_LIMIT', () => {
   it('answers a burst past the limit with 429 and Retry-After, counted; /health is not limited', () =>
     withService({ METRICS_RATE_LIMIT: '1' }, async (service) => {
