@@ -8,7 +8,8 @@ import { launchChromium, type Browser } from '../support/browser';
 import { startDemo, type RunningDemo } from '../support/demo';
 import { get } from '../support/http';
 import { sparePort } from '../support/ports';
-import { killAllRedisServers, killRedisServer, startRedisServer } from '../support/redis';
+import { killProcess } from '../support/processes';
+import { killAllRedisServers, startRedisServer } from '../support/redis';
 import { ROOT, startService, type RunningService } from '../support/service';
 
 const SOURCES = ['system', 'app', 'database', 'iotflow', 'redis', 'mqtt'];
@@ -88,7 +89,7 @@ describe('the live page on the demo fleet', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(shot, SCREENSHOT);
 
-    await killRedisServer(redis);
+    await killProcess(redis);
     await sourceState(page, 'redis', 'down');
     const down = await card(page, 'redis');
     expect(down.error).toMatch(/ECONNREFUSED|connect|closed/i);
