@@ -1,7 +1,8 @@
 import type { Container } from 'inversify';
 import { TYPES } from '../container/identifiers';
-import { guarded } from './http/access-control';
+import { guarded, guardedWebSocket } from './http/access-control';
 import { healthRoute, metricsRoute } from './http/service-routes';
+import { livePageRoutes } from './page/live-page';
 import { streamRoute, streamUpgradeRequiredRoute } from './live/stream-route';
 
 /** The running exporter: collection engine plus HTTP server, started and stopped together. */
@@ -16,8 +17,9 @@ export class MetricsService {
     routes.add(guarded(metricsRoute(get(TYPES.Registry), get(TYPES.Logger)), guard));
     routes.add(healthRoute(get(TYPES.HealthState))); // Open to probes: the guard is for the data.
     routes.add(guarded(streamUpgradeRequiredRoute(), guard));
+    for (const route of livePageRoutes()) routes.add(guarded(route, guard, 'page'));
     const server = get(TYPES.HttpServer);
-    server.addWebSocketRoute(guarded(streamRoute(get(TYPES.LivePublisher), get(TYPES.LiveMetrics), get(TYPES.Config)), guard));
+    server.addWebSocketRoute(guardedWebSocket(streamRoute(get(TYPES.LivePublisher), get(TYPES.LiveMetrics), get(TYPES.Config)), guard));
     get(TYPES.CollectionEngine).start();
     return server.listen();
   }

@@ -6,9 +6,19 @@ import type { Config } from '../config';
 import { type Cidr, formatIp, type IpBytes, matchesAny, parseIp } from './cidr';
 import { RateLimiter } from './rate-limiter';
 import type { HttpReply, HttpRequest } from './route-table';
+import type { WebSocketRoute } from './websocket-route';
 
 /** Request headers the checks read; a guarded route declares them so the adapter copies them. */
 export const ACCESS_HEADERS = ['x-forwarded-for', 'authorization'] as const;
+
+/**
+ * Browsers cannot set Authorization on a WebSocket, so a guarded WebSocket route also takes the
+ * bearer token as an offered subprotocol, in the Kubernetes API's form:
+ * `base64url.bearer.authorization.k8s.io.<token, base64url without padding>`. It is never selected
+ * (echoed in the 101): the route selects a subprotocol of its own offered alongside.
+ */
+export const SUBPROTOCOL_HEADER = 'sec-websocket-protocol';
+export const BEARER_SUBPROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 
 /** Addresses whose token buckets are kept at once; about 100 bytes each. */
 export const RATE_LIMITER_CAPACITY = 10_000;
@@ -60,11 +70,12 @@ export class Credentials {
   private readonly basic?: Buffer;
   readonly challenge: string;
 
-  constructor(token: string | undefined, basic: string | undefined) {
+  /** `challenged: 'basic'` asks for Basic only: browsers prompt for it only when it comes first, or alone. */
+  constructor(token: string | undefined, basic: string | undefined, challenged: 'all' | 'basic' = 'all') {
     this.token = token === undefined ? undefined : digest(token);
     this.basic = basic === undefined ? undefined : digest(basic);
     const challenges = [];
-    if (token !== undefined) challenges.push(`Bearer realm="${REALM}"`);
+    if (token !== undefined && challenged === 'all') challenges.push(`Bearer realm="${REALM}"`);
     if (basic !== undefined) challenges.push(`Basic realm="${REALM}", charset="UTF-8"`);
     this.challenge = challenges.join(', ');
   }
@@ -77,6 +88,21 @@ export class Credentials {
     if (scheme === 'basic' && this.basic) return timingSafeEqual(digest(Buffer.from(match[2], 'base64').toString('utf8')), this.basic);
     return false;
   }
+}
+
+/** The offered subprotocols of a Sec-WebSocket-Protocol header, in order. */
+export function offeredSubprotocols(header: string): string[] {
+  return header.split(',').map((protocol) => protocol.trim()).filter((protocol) => protocol !== '');
+}
+
+/** `Bearer <token>` from a bearer subprotocol offered in `header`, or '' when none is. */
+export function subprotocolAuthorization(header: string): string {
+  const offered = offeredSubprotocols(header).find((protocol) => protocol.startsWith(BEARER_SUBPROTOCOL_PREFIX));
+  if (offered === undefined) return '';
+  const encoded = offered.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+  // Anything but base64url would decode to something else, which could then match by accident.
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return '';
+  return `Bearer ${Buffer.from(encoded, 'base64url').toString('utf8')}`;
 }
 
 function digest(value: string): Buffer {
@@ -96,7 +122,9 @@ export function accessRefusal(policy: AccessPolicy, request: HttpRequest, takeTo
   if (!matchesAny(policy.allowlist, client)) return text(403, `forbidden: ${address} is not in METRICS_ALLOWLIST\n`);
   const waitSeconds = takeToken(address);
   if (waitSeconds > 0) return text(429, 'too many requests\n', { 'Retry-After': String(waitSeconds) });
-  if (policy.credentials && !policy.credentials.accepts(request.headers.authorization ?? '')) {
+  // The subprotocol header is only read on routes that declare it: WebSocket routes (see guardedWebSocket).
+  const authorization = request.headers.authorization || subprotocolAuthorization(request.headers[SUBPROTOCOL_HEADER] ?? '');
+  if (policy.credentials && !policy.credentials.accepts(authorization)) {
     return text(401, 'authentication required\n', { 'WWW-Authenticate': policy.credentials.challenge });
   }
   return undefined;
@@ -106,10 +134,19 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   return { status, headers: { 'Content-Type': 'text/plain', ...headers }, body };
 }
 
-/** The access checks of /metrics and /stream, configured once, with the rate limiter's state. */
+/**
+ * What a guarded route serves: `data` (/metrics, /stream) or `page` (the live page and its assets,
+ * which hold no data). Both are behind the allowlist and the rate limit. The page asks for
+ * credentials only with METRICS_BASIC_AUTH, so the browser prompts once and then sends them with
+ * the page's WebSocket too; a token cannot be typed into that prompt, so with METRICS_TOKEN alone
+ * the page loads and asks for the token itself.
+ */
+export type GuardScope = 'data' | 'page';
+
+/** The access checks of /metrics, /stream and the live page, configured once, with the rate limiter's state. */
 @injectable()
 export class AccessGuard {
-  private readonly policy: AccessPolicy;
+  private readonly policies: Readonly<Record<GuardScope, AccessPolicy>>;
   private readonly limiter?: RateLimiter;
 
   constructor(
@@ -117,16 +154,16 @@ export class AccessGuard {
     @inject(TYPES.Clock) private readonly clock: Clock,
   ) {
     const { metricsToken, metricsBasicAuth, metricsRateLimit } = config;
-    this.policy = {
-      allowlist: config.metricsAllowlist,
-      trustedProxies: config.trustedProxies,
-      credentials: metricsToken === undefined && metricsBasicAuth === undefined ? undefined : new Credentials(metricsToken, metricsBasicAuth),
+    const addresses = { allowlist: config.metricsAllowlist, trustedProxies: config.trustedProxies };
+    this.policies = {
+      data: { ...addresses, credentials: metricsToken === undefined && metricsBasicAuth === undefined ? undefined : new Credentials(metricsToken, metricsBasicAuth) },
+      page: { ...addresses, credentials: metricsBasicAuth === undefined ? undefined : new Credentials(metricsToken, metricsBasicAuth, 'basic') },
     };
     if (metricsRateLimit > 0) this.limiter = new RateLimiter(metricsRateLimit, 2 * metricsRateLimit, RATE_LIMITER_CAPACITY);
   }
 
-  refusal(request: HttpRequest): HttpReply | undefined {
-    return accessRefusal(this.policy, request, (client) => this.limiter?.take(client, this.clock.monotonicMs()) ?? 0);
+  refusal(request: HttpRequest, scope: GuardScope = 'data'): HttpReply | undefined {
+    return accessRefusal(this.policies[scope], request, (client) => this.limiter?.take(client, this.clock.monotonicMs()) ?? 0);
   }
 }
 
@@ -134,11 +171,17 @@ export class AccessGuard {
 export function guarded<R extends { readonly headers?: readonly string[]; readonly readsPeerAddress?: boolean; readonly handler: (request: HttpRequest) => unknown }>(
   route: R & { readonly handler: (request: HttpRequest) => HttpReply | ReturnType<R['handler']> },
   guard: AccessGuard,
+  scope: GuardScope = 'data',
 ): R {
   return {
     ...route,
     headers: [...(route.headers ?? []), ...ACCESS_HEADERS],
     readsPeerAddress: true,
-    handler: (request: HttpRequest) => guard.refusal(request) ?? route.handler(request),
+    handler: (request: HttpRequest) => guard.refusal(request, scope) ?? route.handler(request),
   };
+}
+
+/** A guarded WebSocket route, which also takes the token as a subprotocol (see BEARER_SUBPROTOCOL_PREFIX). */
+export function guardedWebSocket(route: WebSocketRoute, guard: AccessGuard): WebSocketRoute {
+  return guarded<WebSocketRoute>({ ...route, headers: [...(route.headers ?? []), SUBPROTOCOL_HEADER] }, guard);
 }

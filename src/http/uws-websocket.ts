@@ -47,11 +47,11 @@ export class UwsWebSockets {
         const method = methodLabel(req.getMethod());
         const request = read(res, req, method);
         const key = req.getHeader('sec-websocket-key');
-        const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         const upgrade = (accepted: WebSocketUpgrade) => {
           const data: SocketData = { open: accepted.open, closed: false };
-          res.upgrade(data, key, protocol, extensions, context);
+          // The route selects the subprotocol: echoing the offered list would echo a token offered in it.
+          res.upgrade(data, key, accepted.protocol ?? '', extensions, context);
         };
         new Exchange(res, method, recorder, this.logger, upgrade).run(handler, request);
       },

@@ -35,6 +35,8 @@ export interface WebSocketSession {
 /** The reply that accepts a WebSocket upgrade: `open` makes the session once the socket exists. */
 export interface WebSocketUpgrade {
   readonly status: 101;
+  /** The subprotocol selected, one the client offered (answered in Sec-WebSocket-Protocol); none when absent. */
+  readonly protocol?: string;
   readonly open: (client: WebSocketClient) => WebSocketSession;
 }
 

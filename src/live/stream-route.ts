@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { clientAddress } from '../http/access-control';
+import { clientAddress, offeredSubprotocols, SUBPROTOCOL_HEADER } from '../http/access-control';
 import { formatIp } from '../http/cidr';
 import { json, type Route } from '../http/route-table';
 import type { WebSocketClient, WebSocketRoute, WebSocketSession } from '../http/websocket-route';
@@ -9,6 +9,12 @@ import type { DisconnectReason, LiveMetrics } from './live-metrics';
 import { sourceTopic, type LivePublisher } from './publisher';
 
 export const STREAM_PATH = '/stream';
+
+/**
+ * The subprotocol the stream selects when a client offers it: a browser offering the bearer token
+ * as a subprotocol must offer this one too, since the server may only echo one it offered.
+ */
+export const STREAM_SUBPROTOCOL = 'iotflow-metrics.stream';
 
 /** Client messages are a few source names: a bigger one is closed with 1009. */
 export const MAX_CLIENT_MESSAGE_BYTES = 4096;
@@ -131,7 +137,7 @@ export function streamRoute(publisher: LivePublisher, metrics: LiveMetrics, conf
       idleTimeoutSeconds: 120,
     },
     readsPeerAddress: true,
-    headers: ['x-forwarded-for'],
+    headers: ['x-forwarded-for', SUBPROTOCOL_HEADER],
     handler: (request) => {
       const sources = parseSourcesQuery(request.query, publisher.sourceNames);
       if ('error' in sources) return json(400, sources);
@@ -145,6 +151,7 @@ export function streamRoute(publisher: LivePublisher, metrics: LiveMetrics, conf
       }
       return {
         status: 101,
+        protocol: offeredSubprotocols(request.headers[SUBPROTOCOL_HEADER] ?? '').includes(STREAM_SUBPROTOCOL) ? STREAM_SUBPROTOCOL : undefined,
         // uWS opens the socket within the upgrade callback: nothing else is admitted in between.
         open: (client) => {
           caps.opened(address);

@@ -5,6 +5,9 @@ import { metricValue } from '../support/metrics';
 import { spawnService, startService, type RunningService } from '../support/service';
 import { makeSelfSignedCertificate } from '../support/tls';
 import { openStream } from '../support/websocket';
+import { TYPES } from '../../container/identifiers';
+import { BEARER_SUBPROTOCOL_PREFIX } from '../../src/http/access-control';
+import { STREAM_SUBPROTOCOL } from '../../src/live/stream-route';
 
 /** Read in-process: a refused client cannot scrape, and a scrape would count itself. */
 const requestCount = async (service: RunningService, endpoint: string, status: string, method = 'GET') =>
@@ -14,12 +17,16 @@ const requestCount = async (service: RunningService, endpoint: string, status: s
  * One raw HTTP/1.1 exchange, for what fetch will not send (repeated headers, odd methods, garbage):
  * what came back before the server closed the connection ('' if nothing; a reset counts as closing).
  */
-function rawRequest(port: number, text: string): Promise<string> {
+function rawRequest(port: number, text: string, { endAfterHeaders = false } = {}): Promise<string> {
   return new Promise((resolve) => {
     // Written, not ended: uWS takes a half-closed connection for a client that left.
     const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
     let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      // An upgraded connection stays open: its response ends with the headers.
+      if (endAfterHeaders && answer.includes('\r\n\r\n')) socket.destroy();
+    });
     socket.on('close', () => resolve(answer));
     socket.on('error', () => undefined);
   });
@@ -101,6 +108,91 @@ describe('METRICS_TOKEN and METRICS_BASIC_AUTH', () => {
       const wrong = await get(service.port, '/metrics', { Authorization: basic('prometheus:nope') });
       expect(wrong.status).toBe(401);
       expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="iotflow-metrics", Basic realm="iotflow-metrics", charset="UTF-8"');
+    }));
+});
+
+describe('the bearer token as a WebSocket subprotocol (browsers cannot set Authorization)', () => {
+  const TOKEN = 'tok-subprotocol-7d3e1b';
+  const bearer = (token: string) => `${BEARER_SUBPROTOCOL_PREFIX}${Buffer.from(token).toString('base64url')}`;
+
+  /** The upgrade's status and Sec-WebSocket-Protocol answer, from a raw handshake offering `protocols`. */
+  async function handshake(port: number, protocols: string, query = ''): Promise<{ status: number; selected: string; answer: string }> {
+    const answer = await rawRequest(
+      port,
+      `GET /stream${query} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: ${protocols}\r\n\r\n`,
+      { endAfterHeaders: true },
+    );
+    return { status: statusOf(answer), selected: /^sec-websocket-protocol: *(.*)\r$/im.exec(answer)?.[1] ?? '', answer };
+  }
+
+  it('accepts the right token, selects the stream subprotocol and never echoes the token; refuses a wrong one and one in the query string with 401', () =>
+    withService({ METRICS_TOKEN: TOKEN }, async (service) => {
+      const stream = await openStream(service.port, 'sources=app', {}, [STREAM_SUBPROTOCOL, bearer(TOKEN)]);
+      expect(stream.socket.protocol).toBe(STREAM_SUBPROTOCOL);
+      expect(await stream.next()).toMatchObject({ source: 'app', up: true });
+      stream.socket.close();
+
+      const accepted = await handshake(service.port, `${STREAM_SUBPROTOCOL}, ${bearer(TOKEN)}`);
+      expect(accepted.status).toBe(101);
+      expect(accepted.selected).toBe(STREAM_SUBPROTOCOL);
+      expect(accepted.answer).not.toContain(Buffer.from(TOKEN).toString('base64url'));
+
+      await expect(openStream(service.port, '', {}, [STREAM_SUBPROTOCOL, bearer('wrong')])).rejects.toMatchObject({ status: 401 });
+      // Not base64url (padded, as no browser may send it): refused rather than decoded leniently.
+      expect((await handshake(service.port, `${STREAM_SUBPROTOCOL}, ${BEARER_SUBPROTOCOL_PREFIX}${Buffer.from(TOKEN).toString('base64')}=`)).status).toBe(401);
+      for (const query of [`access_token=${TOKEN}`, `token=${TOKEN}`, `sources=app&authorization=Bearer%20${TOKEN}`]) {
+        await expect(openStream(service.port, query, {}, [STREAM_SUBPROTOCOL])).rejects.toMatchObject({ status: 401 });
+      }
+      // Only a WebSocket route reads the header: /metrics wants Authorization.
+      expect((await get(service.port, '/metrics', { 'Sec-WebSocket-Protocol': bearer(TOKEN) })).status).toBe(401);
+
+      expect(await requestCount(service, '/stream', '101')).toBe(2);
+      expect(await requestCount(service, '/stream', '401')).toBe(5);
+      expect(await requestCount(service, '/metrics', '401')).toBe(1);
+      const exposition = await service.container.get(TYPES.Registry).metrics();
+      for (const text of [service.logLines.join('\n'), exposition]) {
+        expect(text).not.toContain(TOKEN);
+        expect(text).not.toContain(Buffer.from(TOKEN).toString('base64url'));
+      }
+    }));
+
+  it('selects no subprotocol the client did not offer, and never a bearer one, even without a token configured', () =>
+    withService({}, async (service) => {
+      const plain = await handshake(service.port, 'chat.example');
+      expect(plain.status).toBe(101);
+      expect(plain.selected).toBe('');
+      const withToken = await handshake(service.port, `${bearer('anything')}, ${STREAM_SUBPROTOCOL}`);
+      expect(withToken.status).toBe(101);
+      expect(withToken.selected).toBe(STREAM_SUBPROTOCOL);
+    }));
+});
+
+describe('the live page behind the guard', () => {
+  const basic = (userPassword: string) => `Basic ${Buffer.from(userPassword).toString('base64')}`;
+
+  it('is refused 403 outside the allowlist, page and assets alike, counted', () =>
+    withService({ METRICS_ALLOWLIST: '10.0.0.0/8' }, async (service) => {
+      expect((await get(service.port, '/')).status).toBe(403);
+      expect(await requestCount(service, '/', '403')).toBe(1);
+    }));
+
+  it('with METRICS_BASIC_AUTH asks for Basic alone, so the browser prompts, and serves the page and its assets with it', () =>
+    withService({ METRICS_BASIC_AUTH: 'ops:pa55', METRICS_TOKEN: 'tok-page' }, async (service) => {
+      const refused = await get(service.port, '/');
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Basic realm="iotflow-metrics", charset="UTF-8"');
+      const page = await get(service.port, '/', { Authorization: basic('ops:pa55') });
+      expect(page.status).toBe(200);
+      const asset = /src="(\/assets\/page\.[0-9a-f]+\.js)"/.exec(page.body)![1];
+      expect((await get(service.port, asset)).status).toBe(401);
+      expect((await get(service.port, asset, { Authorization: basic('ops:pa55') })).status).toBe(200);
+    }));
+
+  it('with METRICS_TOKEN alone serves the page, which holds no data, while /metrics and /stream still want the token', () =>
+    withService({ METRICS_TOKEN: 'tok-page' }, async (service) => {
+      expect((await get(service.port, '/')).status).toBe(200);
+      expect((await get(service.port, '/metrics')).status).toBe(401);
+      await expect(openStream(service.port)).rejects.toMatchObject({ status: 401 });
     }));
 });
 

@@ -18,9 +18,9 @@ export interface StreamClient {
 export type StreamOptions = WebSocket.ClientOptions & { scheme?: 'ws' | 'wss' };
 
 /** Opens ws://127.0.0.1:port/stream?query; resolves once open, rejects with the HTTP status of a refused upgrade. */
-export function openStream(port: number, query = '', options: StreamOptions = {}): Promise<StreamClient> {
+export function openStream(port: number, query = '', options: StreamOptions = {}, protocols: readonly string[] = []): Promise<StreamClient> {
   const { scheme = 'ws', ...clientOptions } = options;
-  const socket = new WebSocket(`${scheme}://127.0.0.1:${port}/stream${query ? `?${query}` : ''}`, clientOptions);
+  const socket = new WebSocket(`${scheme}://127.0.0.1:${port}/stream${query ? `?${query}` : ''}`, [...protocols], clientOptions);
   const pending: Array<Record<string, unknown>> = [];
   const waiters: Array<(message: Record<string, unknown>) => void> = [];
   socket.on('message', (data) => {

@@ -1,4 +1,4 @@
-import { type AccessPolicy, accessRefusal, clientAddress, Credentials } from '../../src/http/access-control';
+import { type AccessPolicy, accessRefusal, BEARER_SUBPROTOCOL_PREFIX, clientAddress, Credentials, subprotocolAuthorization } from '../../src/http/access-control';
 import { type Cidr, formatIp, parseCidr } from '../../src/http/cidr';
 import type { HttpRequest } from '../../src/http/route-table';
 
@@ -132,5 +132,33 @@ describe('accessRefusal', () => {
 
   it('asks nothing more when no credentials are configured', () => {
     expect(accessRefusal({ ...policy, credentials: undefined }, request('10.2.3.4'), noLimit)).toBeUndefined();
+  });
+});
+
+describe('the bearer token as a WebSocket subprotocol', () => {
+  const offered = (token: string) => `${BEARER_SUBPROTOCOL_PREFIX}${Buffer.from(token).toString('base64url')}`;
+
+  it('reads the token from the Kubernetes-style subprotocol, wherever it is offered in the list', () => {
+    expect(subprotocolAuthorization(`iotflow-metrics.stream, ${offered('t0k/+=~!')}`)).toBe('Bearer t0k/+=~!');
+    expect(subprotocolAuthorization(`${offered('abc')},iotflow-metrics.stream`)).toBe('Bearer abc');
+  });
+
+  it('reads nothing from other subprotocols, an empty token or one that is not base64url', () => {
+    for (const header of ['', 'iotflow-metrics.stream', BEARER_SUBPROTOCOL_PREFIX, `${BEARER_SUBPROTOCOL_PREFIX}dG9r=`, `${BEARER_SUBPROTOCOL_PREFIX}dG9r+w`, `bearer, tok`]) {
+      expect(subprotocolAuthorization(header)).toBe('');
+    }
+  });
+
+  it('lets a WebSocket upgrade through with the right token as a subprotocol; Authorization, when sent, is what counts', () => {
+    const policy: AccessPolicy = { allowlist: cidrs('10.0.0.0/8'), trustedProxies: [], credentials: new Credentials('tok', undefined) };
+    const upgrade = (headers: Record<string, string>): HttpRequest => ({ method: 'GET', path: '/stream', query: '', params: {}, headers: { 'x-forwarded-for': '', authorization: '', 'sec-websocket-protocol': '', ...headers }, remoteAddress: '10.1.1.1' });
+    expect(accessRefusal(policy, upgrade({ 'sec-websocket-protocol': offered('tok') }), () => 0)).toBeUndefined();
+    expect(accessRefusal(policy, upgrade({ 'sec-websocket-protocol': offered('nope') }), () => 0)?.status).toBe(401);
+    expect(accessRefusal(policy, upgrade({ authorization: 'Bearer nope', 'sec-websocket-protocol': offered('tok') }), () => 0)?.status).toBe(401);
+  });
+
+  it('asks a browser for Basic only on the page, so it prompts', () => {
+    expect(new Credentials('tok', 'u:p', 'basic').challenge).toBe('Basic realm="iotflow-metrics", charset="UTF-8"');
+    expect(new Credentials('tok', 'u:p', 'basic').accepts('Bearer tok')).toBe(true);
   });
 });
