@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { HttpReply, Route } from '../http/route-table';
+import { PAGE_AREAS_SCRIPT } from './page-areas';
 import { PAGE_SCRIPT } from './page-script';
 import { PAGE_STYLE } from './page-style';
 
@@ -72,7 +73,7 @@ ${scripts.map(({ path }) => `<script src="${path}" defer></script>`).join('\n')}
  */
 export function livePageRoutes(): Route[] {
   const styles = [asset('uPlot', 'min.css', 'text/css; charset=utf-8', uplotFile('uPlot.min.css')), asset('page', 'css', 'text/css; charset=utf-8', PAGE_STYLE)];
-  const scripts = [asset('uPlot', 'iife.min.js', 'text/javascript; charset=utf-8', uplotFile('uPlot.iife.min.js')), asset('page', 'js', 'text/javascript; charset=utf-8', PAGE_SCRIPT)];
+  const scripts = [asset('uPlot', 'iife.min.js', 'text/javascript; charset=utf-8', uplotFile('uPlot.iife.min.js')), asset('areas', 'js', 'text/javascript; charset=utf-8', PAGE_AREAS_SCRIPT), asset('page', 'js', 'text/javascript; charset=utf-8', PAGE_SCRIPT)];
   const page: HttpReply = {
     status: 200,
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', 'Content-Security-Policy': CONTENT_SECURITY_POLICY, ...COMMON_HEADERS },
