@@ -53,7 +53,8 @@ describe('the live page on the demo fleet', () => {
     expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     expect(page.headers.get('cache-control')).toBe('no-cache');
     const assets = [...page.body.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((match) => match[1]);
-    expect(assets).toHaveLength(4);
+    // uPlot's stylesheet and script, the page's stylesheet, its areas and its script.
+    expect(assets).toHaveLength(5);
     const uplot = assets.find((asset) => asset.endsWith('.iife.min.js'))!;
     const served = await get(demo.port, uplot);
     expect(served.status).toBe(200);
