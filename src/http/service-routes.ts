@@ -15,6 +15,9 @@ import { uwsIsNative } from './uws-server';
 /** Scrape bodies kept for reuse: enough for a few scrapers at once (an HA pair, a federation, a curl). */
 const REUSED_BODIES = 4;
 
+/** Kinds of gzipped scrape (format × source selection) whose last body is kept: a few jobs' worth. */
+const GZIPPED_SELECTIONS = 8;
+
 /**
  * GET /metrics: what the engine last collected plus the request metrics; never waits on a source.
  * `?collect[]=name` serves only the named sources, `?exclude[]=name` all but those (see source-selection.ts).
@@ -30,7 +33,10 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
   const protobuf = new ProtobufEncoder();
   const bodies = new BufferPool(REUSED_BODIES);
   const owners = familyOwnersOf(registry);
-  /** By format and source selection: a bounded set (3 formats × the subsets of the sources). */
+  /**
+   * By format and source selection, the least recently used dropped first: each keeps a copy of its
+   * last plain body (~600 KB), and a scraper varying `collect[]` must not make them pile up.
+   */
   const gzipBodies = new Map<string, GzipBodies>();
   return {
     method: 'GET',
@@ -53,8 +59,10 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
       };
       if (acceptsGzip(request.headers['accept-encoding'] ?? '')) {
         const key = `${format} ${selection?.key ?? 'all'}`;
-        let gzipped = gzipBodies.get(key);
-        if (!gzipped) gzipBodies.set(key, (gzipped = new GzipBodies()));
+        const gzipped = gzipBodies.get(key) ?? new GzipBodies();
+        gzipBodies.delete(key);
+        gzipBodies.set(key, gzipped);
+        if (gzipBodies.size > GZIPPED_SELECTIONS) gzipBodies.delete(gzipBodies.keys().next().value!);
         return { status: 200, headers: GZIP_HEADERS[format], body: await gzipped.get(render) };
       }
       const { body, done } = await render();
