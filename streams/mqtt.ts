@@ -7,6 +7,7 @@ import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
+import { ReportedOnce } from '../src/report-once';
 import { scrubSecrets, urlSecrets } from '../src/redact';
 import { MQTT_METRICS, MqttState, sysSilence, telemetrySubscription } from './mqtt-sys';
 import type { MetricSource, Sample } from './source';
@@ -31,7 +32,8 @@ export class MqttSource implements MetricSource {
   readonly metrics = MQTT_METRICS;
   private readonly state: MqttState;
   private readonly secrets: string[];
-  private readonly reported = new Set<string>();
+  /** Keyed by topics the broker sends: bounded. */
+  private readonly reported = new ReportedOnce();
   /** Fires when the connection opens or closes, and on the first $SYS message of a connection. */
   private readonly changes = new Subject<void>();
   private client: MqttClient | undefined;
@@ -170,8 +172,7 @@ export class MqttSource implements MetricSource {
   }
 
   private reportOnce(key: string, message: string): void {
-    if (this.reported.has(key)) return;
-    this.reported.add(key);
+    if (!this.reported.firstTime(key)) return;
     this.logger.warn(message);
   }
 }

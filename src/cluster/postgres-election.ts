@@ -84,6 +84,8 @@ export class PostgresElection implements Election {
     try {
       const client = this.client ?? (await this.connect());
       const holds = this.leading.value ? await this.stillHolds(client) : await this.tryLock(client);
+      // Stopped while the query ran: stop() has stepped down, and nothing may hold again.
+      if (!this.running) return;
       if (holds) this.renewed(startedMs);
       else if (this.leading.value) void this.stepDown('its session no longer holds the lock');
       this.lastProblem = undefined;
@@ -109,12 +111,9 @@ export class PostgresElection implements Election {
       if (this.client === client) void this.stepDown('its database session broke');
     });
     this.client = client;
-    try {
-      await client.connect();
-      await client.query(`SET idle_session_timeout = ${Math.ceil(this.leaseMs)}`);
-    } catch (error) {
-      throw error; // round() steps down, which ends this client
-    }
+    // A failure here reaches round(), which steps down and so ends this client.
+    await client.connect();
+    await client.query(`SET idle_session_timeout = ${Math.ceil(this.leaseMs)}`);
     return client;
   }
 

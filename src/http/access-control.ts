@@ -123,9 +123,9 @@ export function accessRefusal(policy: AccessPolicy, request: HttpRequest, takeTo
   const waitSeconds = takeToken(address);
   if (waitSeconds > 0) return text(429, 'too many requests\n', { 'Retry-After': String(waitSeconds) });
   // The subprotocol header is only read on routes that declare it: WebSocket routes (see guardedWebSocket).
-  const authorization = request.headers.authorization || subprotocolAuthorization(request.headers[SUBPROTOCOL_HEADER] ?? '');
-  if (policy.credentials && !policy.credentials.accepts(authorization)) {
-    return text(401, 'authentication required\n', { 'WWW-Authenticate': policy.credentials.challenge });
+  if (policy.credentials) {
+    const authorization = request.headers.authorization || subprotocolAuthorization(request.headers[SUBPROTOCOL_HEADER] ?? '');
+    if (!policy.credentials.accepts(authorization)) return text(401, 'authentication required\n', { 'WWW-Authenticate': policy.credentials.challenge });
   }
   return undefined;
 }

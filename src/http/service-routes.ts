@@ -82,9 +82,11 @@ function mapFormats<T>(make: (format: ScrapeFormat) => T): Record<ScrapeFormat, 
 
 /** GET /health: the exporter's own liveness (always 200 while it serves) and each source's state. */
 export function healthRoute(health: HealthState): Route {
+  // Which build is loaded cannot change once running: not looked up per request.
+  const server = uwsIsNative() ? 'uWebSockets.js native' : 'uWebSockets.js JS fallback';
   return {
     method: 'GET',
     path: '/health',
-    handler: () => json(200, { ...health.report(), server: uwsIsNative() ? 'uWebSockets.js native' : 'uWebSockets.js JS fallback' }),
+    handler: () => json(200, { ...health.report(), server }),
   };
 }

@@ -1,14 +1,18 @@
+import { BEARER_SUBPROTOCOL_PREFIX } from '../http/access-control';
+import { STREAM_SUBPROTOCOL } from '../live/stream-route';
+
 /**
  * The live page's script: plain ES2017 for the browser, no build step (served as an asset: the
  * Content-Security-Policy allows no inline script). Written without template literals, so it sits
- * in this string unchanged. It reads the sources from /health, their collections from /stream and
- * the HTTP request totals from /metrics (the stream carries sources only).
+ * in this string unchanged but for the server's own constants, put in where the string is made.
+ * It reads the sources from /health, their collections from /stream and the HTTP request totals
+ * from /metrics (the stream carries sources only).
  */
 export const PAGE_SCRIPT = String.raw`(function () {
   'use strict';
   var TOKEN_KEY = 'iotflow-metrics.token';
-  var STREAM_SUBPROTOCOL = 'iotflow-metrics.stream';
-  var BEARER_SUBPROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
+  var STREAM_SUBPROTOCOL = ${JSON.stringify(STREAM_SUBPROTOCOL)};
+  var BEARER_SUBPROTOCOL_PREFIX = ${JSON.stringify(BEARER_SUBPROTOCOL_PREFIX)};
   var POINTS = 120;
   var RETRY_MS = 5000;
 

@@ -1,13 +1,12 @@
 import { inject, injectable } from 'inversify';
-import { concatMap, defer, from, of, timer, type Observable } from 'rxjs';
+import { concatMap, defer, from, map, of, timer, type Observable } from 'rxjs';
 import { TYPES } from '../../container/identifiers';
 import type { Clock } from '../../src/clock';
 import type { Config, SystemCollectorName } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import type { MetricDescriptor, MetricSource, Sample } from '../source';
-import { parseProcStat } from './cpu';
 import type { CollectorContext, HostAccess, HostCollector, Systeminformation } from './collector';
-import { CpuCollector } from './cpu';
+import { CpuCollector, parseProcStat } from './cpu';
 import { DiskstatsCollector } from './diskstats';
 import { FilesystemsCollector } from './filesystems';
 import { InfoCollector } from './info';
@@ -79,7 +78,7 @@ export class SystemSource implements MetricSource {
         return waitMs > 0 ? timer(waitMs) : of(0);
       }),
       concatMap(() => from(Promise.all(this.collectors.map((collector) => collector.collect(host))))),
-      concatMap((perCollector) => of(perCollector.flat())),
+      map((perCollector) => perCollector.flat()),
     );
   }
 
