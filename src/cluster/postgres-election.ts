@@ -18,6 +18,11 @@ const LOCK_OBJECT = 14;
 const LEASE_TRUST = 0.8;
 /** Renewals (and a standby's attempts) per lease. */
 const ROUNDS_PER_LEASE = 3;
+/**
+ * Leases after which an election that cannot reach its database stops standing by: no replica can
+ * hold it then, and standing by would hide the shared sources' outage (they fail here instead).
+ */
+const UNREACHABLE_LEASES = 2;
 
 /**
  * Election through a PostgreSQL advisory lock held by a session of its own, made a lease by
@@ -34,6 +39,9 @@ const ROUNDS_PER_LEASE = 3;
  *   the session: on resume it knows at once that it no longer holds, without asking.
  * - Stepping down always ends the session, so the lock is never held by a replica that does not
  *   think it holds it.
+ * - Database unreachable for two leases: every replica collects the shared sources itself, so
+ *   their failure shows (collector_up 0) instead of every replica standing by; the first round
+ *   that reaches the database again ends it.
  */
 @injectable()
 export class PostgresElection implements Election {
@@ -49,6 +57,10 @@ export class PostgresElection implements Election {
   private leaseEnd: NodeJS.Timeout | undefined;
   private running = false;
   private lastProblem: string | undefined;
+  /** When the rounds began failing without a break; undefined while they reach the database. */
+  private failingSinceMs: number | undefined;
+  /** Collecting the shared sources because no replica can hold the election (see UNREACHABLE_LEASES). */
+  private unelected = false;
 
   constructor(
     @inject(TYPES.Config) private readonly config: Config,
@@ -63,7 +75,7 @@ export class PostgresElection implements Election {
   }
 
   isLeader(): boolean {
-    return this.leading.value && this.clock.monotonicMs() < this.trustedUntilMs;
+    return this.unelected || (this.leading.value && this.clock.monotonicMs() < this.trustedUntilMs);
   }
 
   start(): void {
@@ -86,12 +98,16 @@ export class PostgresElection implements Election {
       const holds = this.leading.value ? await this.stillHolds(client) : await this.tryLock(client);
       // Stopped while the query ran: stop() has stepped down, and nothing may hold again.
       if (!this.running) return;
+      this.failingSinceMs = undefined;
+      this.unelected = false;
       if (holds) this.renewed(startedMs);
       else if (this.leading.value) void this.stepDown('its session no longer holds the lock');
       this.lastProblem = undefined;
     } catch (error) {
       const problem = describeDatabaseError(error, this.config.databaseUrl);
-      void this.stepDown(problem);
+      this.failingSinceMs ??= startedMs;
+      if (this.clock.monotonicMs() - this.failingSinceMs >= UNREACHABLE_LEASES * this.leaseMs) this.collectUnelected(problem);
+      else void this.stepDown(problem);
       if (problem !== this.lastProblem) this.logger.warn(`cluster election: ${problem}; retrying every ${Math.round(this.roundMs)} ms`);
       this.lastProblem = problem;
     }
@@ -146,7 +162,21 @@ export class PostgresElection implements Election {
     }
   }
 
+  private collectUnelected(problem: string): void {
+    clearTimeout(this.leaseEnd);
+    this.trustedUntilMs = -Infinity;
+    const client = this.client;
+    this.client = undefined;
+    void client?.end().catch(() => undefined);
+    if (this.unelected) return;
+    this.unelected = true;
+    this.logger.warn(`cluster election: no answer from the database for ${UNREACHABLE_LEASES} intervals (${problem}); collecting the shared sources here until it answers`);
+    this.leaderGauge.set(1);
+    if (!this.leading.value) this.leading.next(true);
+  }
+
   private async stepDown(reason: string): Promise<void> {
+    this.unelected = false;
     clearTimeout(this.leaseEnd);
     this.trustedUntilMs = -Infinity;
     if (this.leading.value) {
