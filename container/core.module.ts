@@ -1,9 +1,10 @@
 import { ContainerModule } from 'inversify';
-import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { type Clock, systemClock } from '../src/clock';
 import type { Config } from '../src/config';
 import { HealthState } from '../src/health';
 import { reuseReadings } from '../src/metrics/cached-reading';
+import { EventLoopLag } from '../src/metrics/event-loop-lag';
 import { createLogger, type Logger } from '../src/logger';
 import { urlSecrets } from '../src/redact';
 import { SOLE_REPLICA } from '../src/cluster/election';
@@ -26,35 +27,37 @@ const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_act
  */
 const RUNTIME_READING_MAX_AGE_MS = 1000;
 
-/**
- * prom-client samples the event loop every 10 ms by default: 100 wake-ups a second, about 1 % of
- * a core in an otherwise idle process. Every 100 ms still catches any block of 200 ms or more
- * (test/integration/runtime-metrics.test.ts) at a tenth of the cost.
- */
-const EVENT_LOOP_SAMPLING_MS = 100;
+type DefaultCollector = (registry: Registry, config: object) => void;
 
 /**
- * Node's event-loop histogram records whole sampling intervals, the period included (prom-client
- * passes them on: at rest its min read 10 ms, and would read 100 ms now). These gauges are
- * reported as the lag beyond the period; the standard deviation does not move with it.
+ * prom-client's default metrics (collectDefaultMetrics.metricsList, in its order), with its
+ * event-loop sampler replaced: that one wakes the process every period for ever, EventLoopLag
+ * serves the same gauges sampling only while there is work. Listed one by one so a bundler sees
+ * them; test/unit/registry.test.ts holds the list to prom-client's.
  */
-const SAMPLED_LAG_METRICS = ['min', 'max', 'mean', 'p50', 'p90', 'p99'].map((statistic) => `nodejs_eventloop_lag_${statistic}_seconds`);
+export const DEFAULT_COLLECTORS: ReadonlyArray<readonly [string, DefaultCollector | 'eventLoopLag']> = [
+  ['processCpuTotal', require('prom-client/lib/metrics/processCpuTotal')],
+  ['processStartTime', require('prom-client/lib/metrics/processStartTime')],
+  ['osMemoryHeap', require('prom-client/lib/metrics/osMemoryHeap')],
+  ['processOpenFileDescriptors', require('prom-client/lib/metrics/processOpenFileDescriptors')],
+  ['processMaxFileDescriptors', require('prom-client/lib/metrics/processMaxFileDescriptors')],
+  ['eventLoopLag', 'eventLoopLag'],
+  ['processResources', require('prom-client/lib/metrics/processResources')],
+  ['processHandles', require('prom-client/lib/metrics/processHandles')],
+  ['processRequests', require('prom-client/lib/metrics/processRequests')],
+  ['heapSizeAndUsed', require('prom-client/lib/metrics/heapSizeAndUsed')],
+  ['heapSpacesSizeAndUsed', require('prom-client/lib/metrics/heapSpacesSizeAndUsed')],
+  ['version', require('prom-client/lib/metrics/version')],
+  ['gc', require('prom-client/lib/metrics/gc')],
+];
 
-/** Makes every reader of `metric` (prom-client's and /metrics) see the lag beyond the sampling period. */
-function reportLagBeyondSampling(metric: Metric): void {
-  const periodSeconds = EVENT_LOOP_SAMPLING_MS / 1000;
-  const read = metric.get.bind(metric);
-  metric.get = async () => {
-    const family = await read();
-    return { ...family, values: family.values.map((sample) => ({ ...sample, value: Math.max(0, sample.value - periodSeconds) })) };
-  };
-}
-
-export function createRegistry(clock: Clock = systemClock): Registry {
+export function createRegistry(clock: Clock = systemClock, eventLoopLag: EventLoopLag = new EventLoopLag()): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLING_MS });
+  for (const [, collector] of DEFAULT_COLLECTORS) {
+    if (collector === 'eventLoopLag') eventLoopLag.register(registry);
+    else collector(registry, {});
+  }
   for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
-  for (const name of SAMPLED_LAG_METRICS) reportLagBeyondSampling(registry.getSingleMetric(name)!);
   for (const { name } of registry.getMetricsAsArray()) {
     reuseReadings(registry.getSingleMetric(name)!, RUNTIME_READING_MAX_AGE_MS, () => clock.monotonicMs());
   }
@@ -67,7 +70,9 @@ export function coreModule(config: Config, logger: Logger = createLogger(config.
     bind(TYPES.Config).toConstantValue(config);
     bind(TYPES.Logger).toConstantValue(logger);
     bind(TYPES.Clock).toConstantValue(systemClock);
-    bind(TYPES.Registry).toDynamicValue(({ get }) => createRegistry(get(TYPES.Clock))).inSingletonScope();
+    const eventLoopLag = new EventLoopLag();
+    bind(TYPES.WorkNotice).toConstantValue(eventLoopLag);
+    bind(TYPES.Registry).toDynamicValue(({ get }) => createRegistry(get(TYPES.Clock), eventLoopLag)).inSingletonScope();
     bind(TYPES.EngineOptions).toConstantValue({
       intervalMs: config.collectionIntervalSeconds * 1000,
       timeoutMs: config.collectionTimeoutSeconds * 1000,

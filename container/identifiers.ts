@@ -14,6 +14,7 @@ import type { LiveMetrics } from '../src/live/live-metrics';
 import type { LivePublisher, LiveTransport } from '../src/live/publisher';
 import type { DatabasePool } from '../src/db/database-pool';
 import type { Election } from '../src/cluster/election';
+import type { WorkNotice } from '../src/metrics/event-loop-lag';
 
 /** Typed service identifiers: one symbol per service, so a wrong binding fails to compile. */
 export const TYPES = {
@@ -35,4 +36,5 @@ export const TYPES = {
   LiveMetrics: Symbol.for('LiveMetrics') as ServiceIdentifier<LiveMetrics>,
   DatabasePool: Symbol.for('DatabasePool') as ServiceIdentifier<DatabasePool>,
   Election: Symbol.for('Election') as ServiceIdentifier<Election>,
+  WorkNotice: Symbol.for('WorkNotice') as ServiceIdentifier<WorkNotice>,
 } as const;

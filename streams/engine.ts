@@ -2,6 +2,7 @@ import { inject, injectable, multiInject } from 'inversify';
 import {
   catchError,
   defer,
+  finalize,
   exhaustMap,
   first,
   map,
@@ -19,6 +20,7 @@ import { TYPES } from '../container/identifiers';
 import type { Clock } from '../src/clock';
 import { type Election, SOLE_REPLICA } from '../src/cluster/election';
 import { errorText } from '../src/error-text';
+import { UNSAMPLED_WORK, type WorkNotice } from '../src/metrics/event-loop-lag';
 import { scrubSecrets } from '../src/redact';
 import type { CollectionResult, MetricSource } from './source';
 
@@ -61,6 +63,7 @@ export class CollectionEngine {
     @inject(TYPES.EngineOptions) private readonly options: EngineOptions,
     @inject(TYPES.Clock) private readonly clock: Clock,
     @inject(TYPES.Election) private readonly election: Election = SOLE_REPLICA,
+    @inject(TYPES.WorkNotice) private readonly work: WorkNotice = UNSAMPLED_WORK,
   ) {
     this.results$ = merge(...sources.map((source) => this.pipeline(source))).pipe(share());
   }
@@ -119,6 +122,8 @@ export class CollectionEngine {
 
   private collectOnce(source: MetricSource, timeoutMs: number): Observable<CollectionResult> {
     return defer(() => {
+      // The event loop is sampled while a collection runs (and, its result being work, a little after).
+      const release = this.work.holdWork();
       const startedMs = this.clock.monotonicMs();
       const finished = () => ({
         source: source.name,
@@ -133,6 +138,7 @@ export class CollectionEngine {
         catchError((error: unknown) =>
           of<CollectionResult>({ ...finished(), ok: false, error: scrubSecrets(describeError(error), this.options.secrets ?? []) }),
         ),
+        finalize(release),
       );
     });
   }

@@ -7,6 +7,7 @@ import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
+import { UNSAMPLED_WORK, type WorkNotice } from '../src/metrics/event-loop-lag';
 import { ReportedOnce } from '../src/report-once';
 import { scrubSecrets, urlSecrets } from '../src/redact';
 import { MQTT_METRICS, MqttState, sysSilence, telemetrySubscription } from './mqtt-sys';
@@ -49,6 +50,7 @@ export class MqttSource implements MetricSource {
     @inject(TYPES.Config) private readonly config: Config,
     @inject(TYPES.Logger) private readonly logger: Logger,
     @inject(TYPES.Clock) private readonly clock: Clock,
+    @inject(TYPES.WorkNotice) private readonly work: WorkNotice = UNSAMPLED_WORK,
   ) {
     this.state = new MqttState(config.mqttSysIntervalSeconds * 1000);
     this.secrets = urlSecrets(config.mqttUrl);
@@ -90,7 +92,10 @@ export class MqttSource implements MetricSource {
       this.disconnectReason = this.lastError ?? 'connection closed';
       this.changes.next();
     });
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload) => {
+      this.work.noteWork();
+      this.onMessage(topic, payload);
+    });
   }
 
   collect(): Observable<readonly Sample[]> {

@@ -1,5 +1,6 @@
 import type * as uws from 'uWebSockets.js';
 import type { Logger } from '../logger';
+import type { WorkNotice } from '../metrics/event-loop-lag';
 import { type HttpRequestMetrics, methodLabel, type RouteRecorder, UNMATCHED_ENDPOINT } from '../metrics/http-request-metrics';
 import { urlTooLong } from './request-limits';
 import { type HttpReply, type HttpRequest, parameterNames, patternMatcher, type Route } from './route-table';
@@ -19,6 +20,7 @@ export class UwsHttp {
     private readonly app: uws.TemplatedApp,
     private readonly metrics: HttpRequestMetrics,
     private readonly logger: Logger,
+    private readonly work: WorkNotice,
   ) {}
 
   /** Registers `routes`; `webSocketPaths` are served too (as GET), so they get a 405 for other methods, not a 404. */
@@ -28,6 +30,7 @@ export class UwsHttp {
     const unmatched = this.metrics.route(UNMATCHED_ENDPOINT);
     const otherMethods = this.otherMethodReplies(routes, explicitHead, webSocketPaths);
     this.app.any('/*', (res, req) => {
+      this.work.noteWork();
       const method = methodLabel(req.getMethod());
       const path = req.getUrl();
       const known = otherMethods.find(({ matches }) => matches(path));
@@ -40,6 +43,7 @@ export class UwsHttp {
     const read = requestReader(route);
     const handler: ExchangeHandler = (request) => urlTooLong(request) ?? route.handler(request);
     const handle = (res: uws.HttpResponse, req: uws.HttpRequest): void => {
+      this.work.noteWork();
       const method = methodLabel(req.getMethod());
       // uWS's request object is only valid until this callback returns: copy everything now.
       const request = read(res, req, method);

@@ -3,6 +3,7 @@ import * as uws from 'uWebSockets.js';
 import { TYPES } from '../../container/identifiers';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { WorkNotice } from '../metrics/event-loop-lag';
 import type { HttpRequestMetrics } from '../metrics/http-request-metrics';
 import type { HttpServer } from './http-server';
 import type { RouteTable } from './route-table';
@@ -36,11 +37,12 @@ export class UwsServer implements HttpServer {
     @inject(TYPES.HttpRequestMetrics) metrics: HttpRequestMetrics,
     @inject(TYPES.Config) private readonly config: Config,
     @inject(TYPES.Logger) logger: Logger,
+    @inject(TYPES.WorkNotice) work: WorkNotice,
   ) {
     const { tls } = config;
     this.app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
-    this.http = new UwsHttp(this.app, metrics, logger);
-    this.webSockets = new UwsWebSockets(this.app, metrics, logger);
+    this.http = new UwsHttp(this.app, metrics, logger, work);
+    this.webSockets = new UwsWebSockets(this.app, metrics, logger, work);
   }
 
   addWebSocketRoute(route: WebSocketRoute): this {

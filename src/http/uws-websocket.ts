@@ -1,5 +1,6 @@
 import * as uws from 'uWebSockets.js';
 import type { Logger } from '../logger';
+import type { WorkNotice } from '../metrics/event-loop-lag';
 import { type HttpRequestMetrics, methodLabel } from '../metrics/http-request-metrics';
 import { urlTooLong } from './request-limits';
 import { Exchange, type ExchangeHandler, runLogged } from './uws-exchange';
@@ -30,6 +31,7 @@ export class UwsWebSockets {
     private readonly app: uws.TemplatedApp,
     private readonly metrics: HttpRequestMetrics,
     private readonly logger: Logger,
+    private readonly work: WorkNotice,
   ) {}
 
   register(route: WebSocketRoute): void {
@@ -44,6 +46,7 @@ export class UwsWebSockets {
       sendPingsAutomatically: true,
       compression: uws.DISABLED,
       upgrade: (res, req, context) => {
+        this.work.noteWork();
         const method = methodLabel(req.getMethod());
         const request = read(res, req, method);
         const key = req.getHeader('sec-websocket-key');
@@ -61,6 +64,7 @@ export class UwsWebSockets {
         runLogged(this.logger, `opening a ${route.path} session`, () => socket.cork(() => (data.session = data.open(clientOf(socket)))));
       },
       message: (socket: Socket, message, isBinary) => {
+        this.work.noteWork();
         // The ArrayBuffer is only valid during this callback: decode it now.
         const text = Buffer.from(message).toString('utf8');
         runLogged(this.logger, `a ${route.path} message`, () => socket.getUserData().session?.received(text, isBinary));
