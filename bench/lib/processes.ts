@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -181,6 +181,24 @@ export function cpuSeconds(pid: number): number {
   // The command name may contain spaces and parentheses: count fields after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * Time the process's live threads have spent on a CPU, in seconds, from the scheduler's own
+ * accounting (/proc/<pid>/task/<tid>/schedstat, nanoseconds). /proc/<pid>/stat counts in 10 ms
+ * ticks, too coarse for a second of a process at rest; this misses threads that have exited, so it
+ * is for short windows.
+ */
+export function onCpuSeconds(pid: number): number {
+  let nanoseconds = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread exited between the listing and the read.
+    }
+  }
+  return nanoseconds / 1e9;
 }
 
 /** Resident memory of the process, in bytes. */

@@ -6,12 +6,13 @@
  * the same wall time. CPU is /proc/<pid>/stat (user + system, reaped children included: a helper a
  * process spawns costs the machine too), nothing subtracted; RSS is VmRSS, sampled every second.
  * "At rest" is the service's CPU over the seconds at least REST_MARGIN_S away from any of its
- * collections (their phase is read from collector_last_success_timestamp_seconds) and any scrape.
+ * collections (their phase is read from collector_last_success_timestamp_seconds) and any scrape,
+ * from the scheduler's nanosecond accounting (a 10 ms tick is 1 % of such a second).
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { createIotflowDatabase } from '../lib/iotflow-database';
-import { type ChildServer, cpuSeconds, freePort, httpGet, pause, ROOT, rssBytes, serverEnv, startExecutable, startNodeServer } from '../lib/processes';
+import { type ChildServer, cpuSeconds, freePort, httpGet, onCpuSeconds, pause, ROOT, rssBytes, serverEnv, startExecutable, startNodeServer } from '../lib/processes';
 import { type BenchOptions, check, type SuiteOutcome } from '../lib/report';
 import { startCommand } from '../lib/start-command';
 import { describeSources, waitForSourcesUp } from '../lib/service-state';
@@ -125,7 +126,7 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
         nextScrapeMs += SCRAPE_INTERVAL_S * 1000;
       }
       everyone.forEach((server, i) => rss[i]!.push(rssBytes(server.pid)));
-      restSamples.push({ at: Date.now() / 1000, cpu: cpuSeconds(service.pid) });
+      restSamples.push({ at: Date.now() / 1000, cpu: onCpuSeconds(service.pid) });
       await pause(1000 - ((Date.now() - startedMs) % 1000));
     }
     const elapsedSeconds = (Date.now() - startedMs) / 1000;

@@ -9,6 +9,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { describeDatabaseError } from '../db/database-pool';
 import type { Logger } from '../logger';
+import type { WorkNotice } from '../metrics/event-loop-lag';
 import type { Election } from './election';
 
 /** The advisory lock (two-int4 form, so pg_locks shows it as classid/objid): "iotf", 14. */
@@ -67,6 +68,7 @@ export class PostgresElection implements Election {
     @inject(TYPES.Logger) private readonly logger: Logger,
     @inject(TYPES.Clock) private readonly clock: Clock,
     @inject(TYPES.Registry) registry: Registry,
+    @inject(TYPES.WorkNotice) private readonly work: WorkNotice,
   ) {
     this.leaseMs = config.collectionIntervalSeconds * 1000;
     this.roundMs = this.leaseMs / ROUNDS_PER_LEASE;
@@ -93,6 +95,7 @@ export class PostgresElection implements Election {
 
   private async round(): Promise<void> {
     const startedMs = this.clock.monotonicMs();
+    const release = this.work.holdWork();
     try {
       const client = this.client ?? (await this.connect());
       const holds = this.leading.value ? await this.stillHolds(client) : await this.tryLock(client);
@@ -110,6 +113,8 @@ export class PostgresElection implements Election {
       else void this.stepDown(problem);
       if (problem !== this.lastProblem) this.logger.warn(`cluster election: ${problem}; retrying every ${Math.round(this.roundMs)} ms`);
       this.lastProblem = problem;
+    } finally {
+      release();
     }
     if (this.running) this.nextRound = setTimeout(() => void this.round(), this.roundMs);
   }
