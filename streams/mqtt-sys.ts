@@ -76,6 +76,13 @@ const SYS_TOPICS: ReadonlyMap<string, WatchedTopic> = new Map(
   ]),
 );
 
+/**
+ * What the source subscribes to instead of `$SYS/#`: Mosquitto 2 publishes about three times as
+ * many $SYS topics as these (load averages, heap, publish counts...), and every message costs
+ * the client parsing and garbage whether it is read or not.
+ */
+const WATCHED_SYS_TOPICS: readonly string[] = [...SYS_TOPICS.keys()];
+
 export const MQTT_METRICS: readonly MetricDescriptor[] = [
   // The broker's statistics are the same for every replica: with an election only the holder shows them.
   ...SYS_METRICS.map(({ name, help, type, labelNames }) => ({ name, help, type, ...(labelNames ? { labelNames } : {}), shared: true as const })),
@@ -161,6 +168,9 @@ export function sysSilence(nowMs: number, timing: SysTiming): string | undefined
  * the telemetry count and the distinct topics live as long as the process, across reconnects.
  */
 export class MqttState {
+  /** The $SYS topics applySys reads, to subscribe to. */
+  static readonly sysTopics = WATCHED_SYS_TOPICS;
+
   /** Metric name → label key → sample. */
   private readonly broker = new Map<string, Map<string, Sample>>();
   private readonly primarySeen = new Set<string>();

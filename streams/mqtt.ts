@@ -21,7 +21,7 @@ const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 2000;
 
 /**
- * Source `mqtt`: one long-lived client subscribed to `$SYS/#` and to the telemetry filter (shared
+ * Source `mqtt`: one long-lived client subscribed to the $SYS topics it reads and to the telemetry filter (shared
  * among the replicas by default, see telemetrySubscription). Values
  * change as messages arrive; collect() hands the engine the latest state, and fails only without
  * a connection. The telemetry count needs nothing else; the broker statistics leave the snapshot
@@ -125,7 +125,8 @@ export class MqttSource implements MetricSource {
     this.state.connectionOpened();
     client.options.reconnectPeriod = RECONNECT_MIN_MS;
     const telemetry = telemetrySubscription(this.config.mqttTelemetryTopic, this.config.mqttShareGroup);
-    client.subscribe({ '$SYS/#': { qos: 0 }, [telemetry]: { qos: 1 } }, (error, granted) => {
+    const sys = Object.fromEntries(MqttState.sysTopics.map((topic) => [topic, { qos: 0 as const }]));
+    client.subscribe({ ...sys, [telemetry]: { qos: 1 } }, (error, granted) => {
       if (error) return; // the connection closed meanwhile; the next 'connect' subscribes again
       for (const grant of granted ?? []) {
         // MQTT 5 SUBACK reason codes of 0x80 and above are refusals.

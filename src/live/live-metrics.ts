@@ -15,6 +15,7 @@ export class LiveMetrics {
   private readonly dropped: Counter;
   private readonly disconnected: Counter<'reason'>;
   private readonly rejected: Counter<'reason'>;
+  private openClients = 0;
 
   constructor(
     @inject(TYPES.Registry) registry: Registry,
@@ -55,11 +56,18 @@ export class LiveMetrics {
     this.rejected.inc({ reason });
   }
 
+  /** Clients connected now: stream_clients, without a promise. */
+  get connectedClients(): number {
+    return this.openClients;
+  }
+
   clientOpened(): void {
+    this.openClients++;
     this.clients.inc();
   }
 
   clientClosed(reason: DisconnectReason): void {
+    this.openClients--;
     this.clients.dec();
     this.disconnected.inc({ reason });
   }

@@ -127,7 +127,7 @@ export class CpuCollector implements HostCollector {
   /** Takes the CPU baseline: one small synchronous read, once. */
   start(host: HostAccess): void {
     try {
-      const stat = host.kind === 'proc' ? parseProcStat(host.files.readNow('stat')) : osCpuStat(os.cpus());
+      const stat = host.kind === 'proc' ? parseProcStat(host.files.read('stat')) : osCpuStat(os.cpus());
       this.previous = { times: stat.total, atMs: this.clock.monotonicMs() };
     } catch {
       // No /proc/stat: the first collection reads it again and reports the error.
@@ -151,6 +151,6 @@ export class CpuCollector implements HostCollector {
   }
 
   private async read(host: HostAccess): Promise<ProcStat> {
-    return host.kind === 'proc' ? parseProcStat(await host.files.read('stat')) : osCpuStat(os.cpus());
+    return host.kind === 'proc' ? parseProcStat(host.files.read('stat')) : osCpuStat(os.cpus());
   }
 }

@@ -53,6 +53,6 @@ export class DiskstatsCollector implements HostCollector {
 
   /** Portable: none. systeminformation counts disk I/O for all devices together only (fsStats, disksIO). */
   async collect(host: HostAccess): Promise<Sample[]> {
-    return host.kind === 'proc' ? diskIoSamples(parseDiskstats(await host.files.read('diskstats'))) : [];
+    return host.kind === 'proc' ? diskIoSamples(parseDiskstats(host.files.read('diskstats'))) : [];
   }
 }

@@ -140,7 +140,7 @@ export class FilesystemsCollector implements HostCollector {
 
   async collect(host: HostAccess): Promise<Sample[]> {
     if (host.kind === 'portable') return this.portableSamples(await (await host.systeminformation()).fsSize());
-    const mounts = selectFilesystems(parseMountinfo(await host.files.read(MOUNTINFO)), this.excludedFsTypes);
+    const mounts = selectFilesystems(parseMountinfo(host.files.read(MOUNTINFO)), this.excludedFsTypes);
     const perMount = await Promise.all(mounts.map(async (mount) => {
       const blocks = await this.statfsWithin(mount.path);
       const usage = blocks && diskUsage(blocks);

@@ -17,7 +17,7 @@ import { ProcFiles } from './proc-files';
 import { errorText } from '../../src/error-text';
 
 /*
- * On Linux, host metrics are read straight from procfs and statfs(2): a few small async file
+ * On Linux, host metrics are read straight from procfs and statfs(2): a few small file
  * reads. systeminformation reads /proc/stat through a synchronous `cat` child process and sizes
  * filesystems by running `df`, which costs milliseconds of CPU every tick, so it serves only hosts
  * without /proc (macOS, Windows), and is loaded only there.
@@ -64,9 +64,10 @@ export class SystemSource implements MetricSource {
     for (const collector of this.collectors) collector.start?.(host);
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     for (const collector of this.collectors) collector.stop?.();
-    await this.files.close();
+    this.files.close();
+    return Promise.resolve();
   }
 
   /** Waits, if needed, until every collector is ready (the CPU baseline), then reads them all at once, so the samples describe one moment. */
@@ -89,7 +90,7 @@ export class SystemSource implements MetricSource {
   private hostAccess(): HostAccess {
     if (this.host) return this.host;
     try {
-      parseProcStat(this.files.readNow('stat'));
+      parseProcStat(this.files.read('stat'));
       return (this.host = { kind: 'proc', files: this.files });
     } catch (error) {
       this.logger.info(`source system: no usable ${this.procRoot}/stat (${errorText(error)}); reading the host through systeminformation`);

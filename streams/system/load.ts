@@ -38,7 +38,7 @@ export class LoadCollector implements HostCollector {
   readonly metrics = LOAD_METRICS;
 
   async collect(host: HostAccess): Promise<Sample[]> {
-    if (host.kind === 'proc') return loadSamples(parseLoadavg(await host.files.read('loadavg')));
+    if (host.kind === 'proc') return loadSamples(parseLoadavg(host.files.read('loadavg')));
     // Windows has no load average: node:os answers zeros, which would be a lie.
     if (process.platform === 'win32') return [];
     const [oneMinute, fiveMinutes, fifteenMinutes] = os.loadavg();

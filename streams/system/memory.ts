@@ -52,7 +52,7 @@ export class MemoryCollector implements HostCollector {
   readonly metrics = MEMORY_METRICS;
 
   async collect(host: HostAccess): Promise<Sample[]> {
-    if (host.kind === 'proc') return memorySamples(parseMeminfo(await host.files.read('meminfo')));
+    if (host.kind === 'proc') return memorySamples(parseMeminfo(host.files.read('meminfo')));
     // systeminformation's `available` is MemAvailable on Linux and its nearest equivalent elsewhere.
     const { total, available } = await (await host.systeminformation()).mem();
     if (!(total > 0)) throw new Error('systeminformation: no memory total');

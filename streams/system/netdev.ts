@@ -61,7 +61,7 @@ export class NetdevCollector implements HostCollector {
   }
 
   async collect(host: HostAccess): Promise<Sample[]> {
-    if (host.kind === 'proc') return networkSamples(parseNetDev(await host.files.read('net/dev')), this.excluded);
+    if (host.kind === 'proc') return networkSamples(parseNetDev(host.files.read('net/dev')), this.excluded);
     // systeminformation counts bytes, not packets: the packet series are absent.
     const stats = await (await host.systeminformation()).networkStats('*');
     return networkSamples(stats.map((stat) => ({ name: stat.iface, receivedBytes: stat.rx_bytes, sentBytes: stat.tx_bytes })), this.excluded);

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 
 /** A procfs file whose content this source cannot use. */
@@ -20,30 +19,25 @@ export function unsignedFields(fields: readonly string[], count: number): number
 }
 
 /**
- * Reads procfs files, named relative to the proc root, through handles kept open between
- * collections. The kernel generates a procfs file afresh for a read from offset 0, so this costs
- * two thread-pool round trips per file (data, then end of file) instead of readFile's five (open,
- * fstat, read, read, close): measured at about 1 ms less CPU per collection. Each read gets its
- * own buffer, so a read left running by a timed-out collection cannot garble the next one.
+ * Reads procfs files, named relative to the proc root, through descriptors kept open between
+ * collections. The kernel generates a procfs file afresh for a read from offset 0, in
+ * microseconds and without waiting on any device, so the reads are synchronous: through the
+ * thread pool, each of the two reads per file (data, then end of file) cost a hand-off to a
+ * worker thread and back, 1.2 ms of CPU per collection for six files where these take 0.05 ms
+ * (measured with schedstat). Each read gets its own buffer, sized from the last read of the file.
  */
 export class ProcFiles {
-  private readonly handles = new Map<string, Promise<FileHandle>>();
+  private readonly descriptors = new Map<string, number>();
   /** Size of each file's last read buffer, so it is usually right the first time. */
   private readonly bufferSizes = new Map<string, number>();
 
   constructor(private readonly root = '/proc') {}
 
-  /** One synchronous read, for the few at start. */
-  readNow(file: string): string {
-    return readFileSync(path.resolve(this.root, file), 'utf8');
-  }
-
-  async read(file: string): Promise<string> {
+  read(file: string): string {
     const fullPath = path.resolve(this.root, file);
-    let handle = this.handles.get(fullPath);
-    if (!handle) this.handles.set(fullPath, (handle = open(fullPath, 'r')));
+    let descriptor = this.descriptors.get(fullPath);
+    if (descriptor === undefined) this.descriptors.set(fullPath, (descriptor = openSync(fullPath, 'r')));
     try {
-      const fileHandle = await handle;
       let buffer = Buffer.allocUnsafe(this.bufferSizes.get(fullPath) ?? 4096);
       let length = 0;
       for (;;) {
@@ -52,23 +46,30 @@ export class ProcFiles {
           buffer.copy(grown);
           buffer = grown;
         }
-        const { bytesRead } = await fileHandle.read(buffer, length, buffer.length - length, length);
+        const bytesRead = readSync(descriptor, buffer, length, buffer.length - length, length);
         if (bytesRead === 0) break;
         length += bytesRead;
       }
       this.bufferSizes.set(fullPath, buffer.length);
       return buffer.toString('utf8', 0, length);
     } catch (error) {
-      // Reopened next time; the handle (if it ever opened) is closed now.
-      if (this.handles.get(fullPath) === handle) this.handles.delete(fullPath);
-      void handle.then((fileHandle) => fileHandle.close()).catch(() => undefined);
+      // Reopened next time.
+      this.descriptors.delete(fullPath);
+      closeQuietly(descriptor);
       throw error;
     }
   }
 
-  async close(): Promise<void> {
-    const handles = [...this.handles.values()];
-    this.handles.clear();
-    await Promise.allSettled(handles.map((handle) => handle.then((fileHandle) => fileHandle.close())));
+  close(): void {
+    for (const descriptor of this.descriptors.values()) closeQuietly(descriptor);
+    this.descriptors.clear();
+  }
+}
+
+function closeQuietly(descriptor: number): void {
+  try {
+    closeSync(descriptor);
+  } catch {
+    // Already closed or gone: nothing is held any more.
   }
 }

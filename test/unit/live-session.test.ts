@@ -69,8 +69,8 @@ describe('LivePublisher and LiveSession', () => {
   beforeEach(() => {
     registry = new Registry();
     transport = new RecordingTransport();
-    publisher = new LivePublisher(transport, [source('system'), source('redis')]);
     metrics = new LiveMetrics(registry, transport);
+    publisher = new LivePublisher(transport, [source('system'), source('redis')], metrics);
     client = new RecordingClient();
     session = new LiveSession(client, publisher, metrics, 1000);
   });
@@ -81,6 +81,13 @@ describe('LivePublisher and LiveSession', () => {
     expect(transport.published.map(([topic]) => topic)).toEqual(['source/system', 'source/system']);
     expect(JSON.parse(publisher.latest('system')!.message).metrics[0].value).toBe(2);
     expect(publisher.latest('redis')).toBeUndefined();
+  });
+
+  it('publishes nothing while no client is connected, and serializes the latest when a client asks', () => {
+    const alone = new LivePublisher(transport, [source('system')], new LiveMetrics(new Registry(), transport));
+    alone.apply(result('system', 4));
+    expect(transport.published).toEqual([]);
+    expect(JSON.parse(alone.latest('system')!.message).metrics[0].value).toBe(4);
   });
 
   it('gives a new subscription the latest message of each source at once', async () => {

@@ -24,6 +24,14 @@ const valuesOf = (state: MqttState, withBrokerStatistics = true) =>
   );
 
 describe('parseSysMessage', () => {
+  it('reads exactly the topics the source subscribes to', () => {
+    const read = MOSQUITTO_2_SYS.map(([topic]) => topic).filter((topic) => parseSysMessage(topic, '1') !== undefined);
+    expect(read.length).toBeLessThan(MOSQUITTO_2_SYS.length / 2);
+    expect(MqttState.sysTopics).toEqual(expect.arrayContaining(read));
+    for (const topic of MqttState.sysTopics) expect(parseSysMessage(topic, '1')).toBeDefined();
+    expect(MqttState.sysTopics).toEqual(expect.arrayContaining(['$SYS/broker/uptime', '$SYS/broker/clients/active', '$SYS/broker/messages/stored']));
+  });
+
   it('reads every watched topic of a Mosquitto 2.0.11 $SYS tree and ignores the rest without error', () => {
     const results = MOSQUITTO_2_SYS.map(([topic, payload]) => parseSysMessage(topic, payload));
     expect(results.filter((result) => result instanceof SysPayloadError)).toEqual([]);

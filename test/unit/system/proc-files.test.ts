@@ -6,29 +6,29 @@ import { ProcFiles } from '../../../streams/system/proc-files';
 describe('ProcFiles', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'system-procfiles-'));
   const files = new ProcFiles();
-  afterAll(async () => {
-    await files.close();
+  afterAll(() => {
+    files.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reads a whole file larger than its first buffer, and fresh content through the kept handle', async () => {
+  it('reads a whole file larger than its first buffer, and fresh content through the kept descriptor', () => {
     const file = path.join(dir, 'grows');
     const first = 'a'.repeat(10_000) + '\n';
     writeFileSync(file, first);
-    expect(await files.read(file)).toBe(first);
+    expect(files.read(file)).toBe(first);
     // Same inode rewritten in place, as the kernel regenerates a procfs file.
     writeFileSync(file, 'short\n');
-    expect(await files.read(file)).toBe('short\n');
+    expect(files.read(file)).toBe('short\n');
   });
 
-  it('reads a real procfs file as readFile does', async () => {
-    expect(await files.read('/proc/self/mountinfo')).toBe(readFileSync('/proc/self/mountinfo', 'utf8'));
+  it('reads a real procfs file as readFile does', () => {
+    expect(files.read('/proc/self/mountinfo')).toBe(readFileSync('/proc/self/mountinfo', 'utf8'));
   });
 
-  it('rejects with the path of a missing file, and opens it once it exists', async () => {
+  it('throws with the path of a missing file, and opens it once it exists', () => {
     const file = path.join(dir, 'later');
-    await expect(files.read(file)).rejects.toThrow(file);
+    expect(() => files.read(file)).toThrow(file);
     writeFileSync(file, 'here\n');
-    expect(await files.read(file)).toBe('here\n');
+    expect(files.read(file)).toBe('here\n');
   });
 });
