@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import { DatabaseError, type PoolClient } from 'pg';
+import { DatabaseError, type PoolClient } from '../src/db/pg';
 import { TYPES } from '../container/identifiers';
 import type { Config } from '../src/config';
 import { CollectionError, type DatabasePool } from '../src/db/database-pool';

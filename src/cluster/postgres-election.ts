@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { inject, injectable } from 'inversify';
-import { Client } from 'pg';
+import { Client } from '../db/pg';
 import { Gauge, type Registry } from 'prom-client';
 import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
 import { TYPES } from '../../container/identifiers';

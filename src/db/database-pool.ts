@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import { DatabaseError, type Pool, type PoolClient, type PoolConfig } from 'pg';
+import { DatabaseError, type Pool, type PoolClient, type PoolConfig } from './pg';
 import type { Registry } from 'prom-client';
 import { defer, from, type Observable } from 'rxjs';
 import { TYPES } from '../../container/identifiers';

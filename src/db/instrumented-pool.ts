@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Client, Pool, type PoolConfig } from 'pg';
+import { Client, Pool, type PoolConfig } from './pg';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { reuseReadings, type CachedReading } from '../metrics/cached-reading';
 import type { ExposedFamily } from '../metrics/exposed-metric';

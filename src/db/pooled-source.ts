@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { PoolClient } from './pg';
 import type { Observable } from 'rxjs';
 import type { MetricDescriptor, MetricSource, Sample } from '../../streams/source';
 import type { DatabasePool } from './database-pool';

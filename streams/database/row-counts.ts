@@ -1,4 +1,4 @@
-import { DatabaseError, escapeIdentifier, type QueryResult } from 'pg';
+import { DatabaseError, escapeIdentifier, type QueryResult } from '../../src/db/pg';
 import { finite, type Row } from './columns';
 import type { TableRows, TableStats } from './tables';
 
