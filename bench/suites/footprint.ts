@@ -5,6 +5,8 @@
  * Debian's node_exporter, postgres_exporter and redis_exporter, each scraped once every 15 s for
  * the same wall time. CPU is /proc/<pid>/stat (user + system, reaped children included: a helper a
  * process spawns costs the machine too), nothing subtracted; RSS is VmRSS, sampled every second.
+ * Beside it runs the lean profile, the same with NODE_OPTIONS=--jitless (README, Footprint), whose
+ * figures are reported, not held to the targets.
  * "At rest" is the service's CPU over the seconds at least REST_MARGIN_S away from any of its
  * collections (their phase is read from collector_last_success_timestamp_seconds) and any scrape,
  * from the scheduler's nanosecond accounting (a 10 ms tick is 1 % of such a second).
@@ -69,6 +71,9 @@ function telemetryCount(body: string): number {
 
 const load = () => os.loadavg().map((value) => round(value, 2));
 
+/** The lean profile: V8's interpreter only (README, Footprint). */
+const LEAN_NODE_OPTIONS = '--jitless';
+
 export async function footprintSuite({ quick, log }: BenchOptions): Promise<SuiteOutcome> {
   const seconds = quick ? 60 : 180;
   const warmUpSeconds = quick ? 10 : 20;
@@ -76,8 +81,11 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
   const servers: ChildServer[] = [];
   try {
     const start = startCommand(ROOT);
-    const service = await startNodeServer('service', start.script, serverEnv({ ...start.env, DATABASE_URL: database.url, METRICS_RATE_LIMIT: '0' }), [], start.nodeArgs);
+    const serviceEnv = serverEnv({ ...start.env, DATABASE_URL: database.url, METRICS_RATE_LIMIT: '0' });
+    const service = await startNodeServer('service', start.script, serviceEnv, [], start.nodeArgs);
     servers.push(service);
+    const lean = await startNodeServer('service, lean', start.script, { ...serviceEnv, NODE_OPTIONS: LEAN_NODE_OPTIONS }, [], start.nodeArgs);
+    servers.push(lean);
     const sources = await waitForSourcesUp(service.port);
     log(`sources: ${describeSources(sources)}; started as ${JSON.stringify(start)}`);
 
@@ -95,7 +103,7 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
       servers.push(server);
       exporters.push(server);
     }
-    const everyone = [service, ...exporters];
+    const everyone = [service, ...exporters, lean];
     const scrapeAll = async () => {
       const answers = await Promise.all(everyone.map((server) => httpGet(server.port, '/metrics')));
       answers.forEach(({ status }, i) => {
@@ -153,7 +161,8 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
     const restPercent = restSeconds > 0 ? (restCpu / restSeconds) * 100 : NaN;
 
     const ours = measured[0]!;
-    const theirs = measured.slice(1);
+    const theirs = measured.slice(1, 1 + exporters.length);
+    const leanMeasured = measured.at(-1)!;
     const complete = missing.length === 0;
     const exportersCpu = round(theirs.reduce((sum, item) => sum + item.cpuSeconds, 0), 2);
     const exportersRss = round(theirs.reduce((sum, item) => sum + item.rssMb, 0), 1);
@@ -168,6 +177,7 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
         ...theirs.map((item): [string, string] => [`${item.name}: CPU / RSS`, `${item.cpuSeconds} s / ${item.rssMb} MB`]),
         ...missing.map((name): [string, string] => [name, 'not installed: ratio skipped']),
         ['the three Go exporters together', complete ? `${exportersCpu} s / ${exportersRss} MB → ours is ${cpuRatio}× their CPU, ${rssRatio}× their RSS` : `incomplete (${missing.join(', ')} missing)`],
+        [`lean profile (NODE_OPTIONS=${LEAN_NODE_OPTIONS}): CPU / RSS (peak)`, `${leanMeasured.cpuSeconds} s / ${leanMeasured.rssMb} MB (${leanMeasured.peakRssMb} MB)${complete && exportersCpu > 0 ? ` → ${round(leanMeasured.cpuSeconds / exportersCpu, 2)}× their CPU, ${round(leanMeasured.rssMb / exportersRss, 2)}× their RSS` : ''}`],
         ['telemetry counted during the run', `${telemetryAfter - telemetryBefore} messages (others' traffic on the shared broker costs this service CPU)`],
         ['this service at rest', `${round(restPercent, 3)} % of a core over ${Math.round(restSeconds)} s away from collections and scrapes`],
       ],
