@@ -14,8 +14,8 @@ export const UNSAMPLED_WORK: WorkNotice = { noteWork: () => undefined, holdWork:
 
 /** A sampling period under 200 ms catches every block of 200 ms at least 100 ms late (issue 11). */
 const SAMPLING_MS = 100;
-/** Samples in a row without work after which sampling rests: 0.3 s, for the continuations of the work (a reply written after gzip, a message handled after its burst). */
-const QUIET_SAMPLES_BEFORE_REST = 3;
+/** Samples in a row without work after which sampling rests: one, so 0.1 s past the work, for its continuations (a reply written after gzip, the rest of a burst of messages). */
+const QUIET_SAMPLES_BEFORE_REST = 1;
 
 /**
  * The delays kept, in ns: 1 µs to an hour at two significant digits (1 %). Node's default range
