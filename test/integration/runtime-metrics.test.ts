@@ -53,7 +53,10 @@ describe('event-loop lag, sampled while there is work (issue 11)', () => {
   it('case 11: a loop blocked for 200 ms right after a request shows in nodejs_eventloop_lag_max_seconds', async () => {
     await get(service.port, '/metrics'); // a reading resets the statistics
     await pause(FRESH_READING_MS);
+    const lag = service.container.get(TYPES.WorkNotice) as EventLoopLag;
+    await eventually(() => (lag.sampling ? undefined : true), 'the sampler at rest');
     await get(service.port, '/metrics'); // work: the sampler runs
+    expect(lag.sampling).toBe(true); // armed by the request itself, not by a collection
     blockLoop(BLOCK_MS);
     await pause(FRESH_READING_MS);
     // A sampler whose period is under 200 ms fires at least 100 ms late inside the block.
