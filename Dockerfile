@@ -20,4 +20,4 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 USER node
 EXPOSE 5000
-CMD ["node", "--max-semi-space-size=1", "--v8-pool-size=1", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=1", "--v8-pool-size=1", "dist/container/main.js"]

@@ -3,8 +3,6 @@ import { readFileSync } from 'node:fs';
 import { type Cidr, parseCidr } from './http/cidr';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { NamePatterns } from './name-patterns';
-import { SOURCE_NAMES, type SourceName } from '../streams/sources';
-
 
 export interface Config {
   readonly port: number;
@@ -12,7 +10,8 @@ export interface Config {
   readonly collectionIntervalSeconds: number;
   /** Per-collection timeout: half the interval, at most 10 s, unless set. */
   readonly collectionTimeoutSeconds: number;
-  readonly sources: ReadonlySet<SourceName>;
+  /** The enabled sources, by name (each one of the source table's). */
+  readonly sources: ReadonlySet<string>;
   readonly databaseUrl: string;
   readonly redisUrl: string;
   readonly mqttUrl: string;
@@ -68,7 +67,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Loopback and the private ranges: closed to the public internet out of the box. */
 const DEFAULT_METRICS_ALLOWLIST = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7';
@@ -83,8 +82,11 @@ const DEFAULT_NETWORK_INTERFACES_EXCLUDED = 'lo,veth*,br-*,docker*,cali*';
 export const SYSTEM_COLLECTOR_NAMES = ['cpu', 'load', 'memory', 'filesystems', 'diskstats', 'netdev', 'info'] as const;
 export type SystemCollectorName = (typeof SYSTEM_COLLECTOR_NAMES)[number];
 
-/** Reads and validates the environment. Throws ConfigError on the first bad value. */
-export function loadConfig(env: Env): Config {
+/**
+ * Reads and validates the environment; `sourceNames` are the sources `SOURCES` may name (the source
+ * table's, in streams/). Throws ConfigError on the first bad value.
+ */
+export function parseConfig(env: Env, sourceNames: readonly string[]): Config {
   const read = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -153,10 +155,10 @@ export function loadConfig(env: Env): Config {
   const metricsToken = secret('METRICS_TOKEN', /^[\x21-\x7e]+$/, 'a token of printable ASCII without spaces');
   const metricsBasicAuth = secret('METRICS_BASIC_AUTH', /^[^:\s]+:\S+$/, 'user:password, neither empty, without spaces');
 
-  const sourcesRaw = list('SOURCES', SOURCE_NAMES.join(','));
+  const sourcesRaw = list('SOURCES', sourceNames.join(','));
   for (const name of sourcesRaw) {
-    if (!(SOURCE_NAMES as readonly string[]).includes(name)) {
-      throw new ConfigError('SOURCES', `a comma-separated list of ${SOURCE_NAMES.join(', ')}`, read('SOURCES') ?? '');
+    if (!(sourceNames as readonly string[]).includes(name)) {
+      throw new ConfigError('SOURCES', `a comma-separated list of ${sourceNames.join(', ')}`, read('SOURCES') ?? '');
     }
   }
 
@@ -217,7 +219,7 @@ export function loadConfig(env: Env): Config {
     host: read('HOST') ?? '0.0.0.0',
     collectionIntervalSeconds,
     collectionTimeoutSeconds,
-    sources: new Set(sourcesRaw as SourceName[]),
+    sources: new Set(sourcesRaw),
     databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres', 'postgresql']),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),
     mqttUrl: url('MQTT_URL', 'mqtt://127.0.0.1:1883', ['mqtt', 'mqtts', 'tcp', 'ws', 'wss']),

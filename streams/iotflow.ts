@@ -1,10 +1,10 @@
 import { inject, injectable } from 'inversify';
 import { DatabaseError, type PoolClient } from '../src/db/pg';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from '../src/tokens';
 import type { Config } from '../src/config';
 import { CollectionError, type DatabasePool } from '../src/db/database-pool';
 import { PooledSource } from '../src/db/pooled-source';
-import type { MetricDescriptor, Sample } from './source';
+import type { MetricDescriptor, Sample } from '../src/source';
 
 export const IOTFLOW_METRICS: readonly MetricDescriptor[] = [
   { name: 'iotflow_devices_total', help: 'Registered devices (rows in devices)', type: 'gauge' },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { connect, type MqttClient } from 'mqtt';
 import { defer, first, map, of, startWith, Subject, timeout, type Observable } from 'rxjs';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
@@ -11,7 +11,7 @@ import { UNSAMPLED_WORK, type WorkNotice } from '../src/metrics/event-loop-lag';
 import { ReportedOnce } from '../src/report-once';
 import { scrubSecrets, urlSecrets } from '../src/redact';
 import { MQTT_METRICS, MqttState, sysSilence, telemetrySubscription } from './mqtt-sys';
-import type { MetricSource, Sample } from './source';
+import type { MetricSource, Sample } from '../src/source';
 
 const RECONNECT_MIN_MS = 1000;
 /**

@@ -1,13 +1,13 @@
 import { inject, injectable } from 'inversify';
 import Redis from 'ioredis';
 import { defer, type Observable } from 'rxjs';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from '../src/tokens';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
 import { redactUrl } from '../src/redact';
 import { ReportedOnce } from '../src/report-once';
-import type { MetricDescriptor, MetricSource, Sample } from './source';
+import type { MetricDescriptor, MetricSource, Sample } from '../src/source';
 
 /** INFO reply by section (lower-case, `# Memory` → `memory`), then field → raw value. */
 export type RedisInfo = Readonly<Record<string, Readonly<Record<string, string>>>>;

@@ -1,5 +1,5 @@
 import type { Newable } from 'inversify';
-import type { MetricSource } from './source';
+import type { MetricSource } from '../src/source';
 
 /** One row of the source table. */
 export interface SourceDefinition {

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import * as uws from 'uWebSockets.js';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../tokens';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { WorkNotice } from '../metrics/event-loop-lag';

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../tokens';
 import { REJECT_REASONS, type RejectReason } from './client-caps';
 import type { LiveTransport } from './publisher';
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../../src/clock';
 import type { Config } from '../../src/config';
 import type { Logger } from '../../src/logger';
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import type { ProcFiles } from './proc-files';
 
 export type Systeminformation = typeof import('systeminformation');

@@ -1,10 +1,10 @@
 import { inject, injectable } from 'inversify';
 import { concatMap, defer, from, map, of, timer, type Observable } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import type { Clock } from '../../src/clock';
 import type { Config, SystemCollectorName } from '../../src/config';
 import type { Logger } from '../../src/logger';
-import type { MetricDescriptor, MetricSource, Sample } from '../source';
+import type { MetricDescriptor, MetricSource, Sample } from '../../src/source';
 import type { CollectorContext, HostAccess, HostCollector, Systeminformation } from './collector';
 import { CpuCollector, parseProcStat } from './cpu';
 import { DiskstatsCollector } from './diskstats';

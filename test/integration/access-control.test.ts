@@ -5,7 +5,7 @@ import { metricValue } from '../support/metrics';
 import { spawnService, startService, type RunningService } from '../support/service';
 import { makeSelfSignedCertificate } from '../support/tls';
 import { openStream } from '../support/websocket';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import { BEARER_SUBPROTOCOL_PREFIX } from '../../src/http/access-control';
 import { STREAM_SUBPROTOCOL } from '../../src/live/stream-route';
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import type { HttpReply } from '../../src/http/route-table';
 import { get } from '../support/http';
 import { metricValue } from '../support/metrics';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { metricValue, readSamples, waitForMetric, waitUntilUp } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';

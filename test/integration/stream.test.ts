@@ -1,7 +1,7 @@
 import { register } from 'prom-client';
 import { defer, of } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
-import type { MetricSource, Sample } from '../../streams/source';
+import { TYPES } from '../../src/tokens';
+import type { MetricSource, Sample } from '../../src/source';
 import { get, sampleValue } from '../support/http';
 import { readSamples, waitForMetric, waitUntilUp } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';

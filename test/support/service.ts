@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Container } from 'inversify';
 import { createContainer } from '../../container';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
 import { createLogger, type Logger } from '../../src/logger';
 import { MetricsService } from '../../src/service';
 
@@ -47,7 +47,7 @@ export interface SpawnedService {
 
 /** Starts the built service (dist/, built by global setup) as its own process. */
 export function spawnService(env: Record<string, string>): SpawnedService {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'container', 'main.js')], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...TEST_SHARE_GROUP, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

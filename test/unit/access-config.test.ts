@@ -1,4 +1,4 @@
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
 import { makeSelfSignedCertificate, type SelfSignedCertificate } from '../support/tls';
 
 /** Matches the ConfigError naming `variable` whose message contains `text`. */

@@ -104,7 +104,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(container().command).toBeUndefined();
     expect(container().args).toBeUndefined();
     const cmd = JSON.parse(image.cmd ?? '[]') as string[];
-    expect([cmd[0], cmd.at(-1)]).toEqual(['node', 'dist/src/main.js']);
+    expect([cmd[0], cmd.at(-1)]).toEqual(['node', 'dist/container/main.js']);
     expect(container().volumeMounts).toBeUndefined();
     // The namespace enforces the same: Pod Security "restricted".
     expect(one('Namespace').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
 import { type Doc, dockerImage, KUSTOMIZATION, manifestFiles, manifests, one, onlyContainer, parseAll, plainEnv, read, ROOT, schemaErrors } from '../support/kubernetes';
 
 // The per-node DaemonSet (deploy/kubernetes/node) beside the elected Deployment (deploy/kubernetes),

@@ -3,7 +3,7 @@ import type { WebSocketClient } from '../../src/http/websocket-route';
 import { LiveMetrics } from '../../src/live/live-metrics';
 import { LivePublisher, type LiveTransport } from '../../src/live/publisher';
 import { SKIPS_BEFORE_CLOSE, LiveSession } from '../../src/live/stream-route';
-import type { CollectionResult, MetricSource } from '../../streams/source';
+import type { CollectionResult, MetricSource } from '../../src/source';
 import { of } from 'rxjs';
 
 /** A transport that records what it is asked to publish. */

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { lastValueFrom } from 'rxjs';
 import { systemClock } from '../../../src/clock';
-import { ConfigError, loadConfig, type Config } from '../../../src/config';
+import { ConfigError, type Config } from '../../../src/config';
+import { loadConfig } from '../../../streams/config';
 import { createLogger } from '../../../src/logger';
 import { SystemSource } from '../../../streams/system';
 

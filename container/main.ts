@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { createContainer } from '../container';
-import { ConfigError, loadConfig } from './config';
-import { errorText } from './error-text';
-import { createLogger } from './logger';
-import { MetricsService } from './service';
+import { createContainer } from './index';
+import { ConfigError } from '../src/config';
+import { loadConfig } from '../streams/config';
+import { errorText } from '../src/error-text';
+import { createLogger } from '../src/logger';
+import { MetricsService } from '../src/service';
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 
