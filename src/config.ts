@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { type Cidr, parseCidr } from './http/cidr';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { NamePatterns } from './name-patterns';
+import { parseAllowedOrigins } from './live/stream-origin';
 
 export interface Config {
   readonly port: number;
@@ -53,6 +54,8 @@ export interface Config {
   /** /stream clients at once, in total and from one client address; more are refused with 503. */
   readonly streamMaxClients: number;
   readonly streamMaxClientsPerAddress: number;
+  /** Web page origins, besides the exporter's own, whose pages may open /stream (normalized). */
+  readonly streamAllowedOrigins: readonly string[];
 }
 
 /** A configuration value that cannot be used: names the variable and what it expects. */
@@ -214,6 +217,11 @@ export function parseConfig(env: Env, sourceNames: readonly string[]): Config {
     throw new ConfigError('STREAM_MAX_CLIENTS_PER_ADDRESS', `an integer at most STREAM_MAX_CLIENTS (${streamMaxClients})`, String(streamMaxClientsPerAddress));
   }
 
+  const streamAllowedOrigins = parseAllowedOrigins(list('STREAM_ALLOWED_ORIGINS', ''));
+  if ('invalid' in streamAllowedOrigins) {
+    throw new ConfigError('STREAM_ALLOWED_ORIGINS', `comma-separated origins such as https://dashboard.example.com:8443 (scheme http or https, host, optional port, no path; ${JSON.stringify(streamAllowedOrigins.invalid)} is not one)`, read('STREAM_ALLOWED_ORIGINS') ?? '');
+  }
+
   return {
     port: integer('PORT', 5000, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
@@ -245,6 +253,7 @@ export function parseConfig(env: Env, sourceNames: readonly string[]): Config {
     streamMaxBufferBytes: integer('STREAM_MAX_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     streamMaxClients,
     streamMaxClientsPerAddress,
+    streamAllowedOrigins,
   };
 }
 

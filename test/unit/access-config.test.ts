@@ -24,6 +24,13 @@ describe('access, TLS and stream configuration', () => {
     expect([config.streamMaxClients, config.streamMaxClientsPerAddress]).toEqual([50, 50]);
   });
 
+  it('reads STREAM_ALLOWED_ORIGINS (none by default), and exits naming it on a malformed origin', () => {
+    expect(loadConfig({}).streamAllowedOrigins).toEqual([]);
+    expect(loadConfig({ STREAM_ALLOWED_ORIGINS: 'https://grafana.example.com, http://10.0.0.5:3000' }).streamAllowedOrigins).toEqual(['https://grafana.example.com', 'http://10.0.0.5:3000']);
+    expect(() => loadConfig({ STREAM_ALLOWED_ORIGINS: 'https://grafana.example.com,grafana.example.com' })).toThrow(configError('STREAM_ALLOWED_ORIGINS', '"grafana.example.com" is not one'));
+    expect(() => loadConfig({ STREAM_ALLOWED_ORIGINS: 'https://grafana.example.com/d/live' })).toThrow(configError('STREAM_ALLOWED_ORIGINS', 'no path'));
+  });
+
   it('reads the lists, the limit and the credentials', () => {
     const config = loadConfig({
       METRICS_ALLOWLIST: '0.0.0.0/0, ::/0',
