@@ -5,7 +5,6 @@ import { HealthState } from '../src/health';
 import { EventLoopLag } from '../src/metrics/event-loop-lag';
 import { createRegistry } from '../src/metrics/registry';
 import { createLogger, type Logger } from '../src/logger';
-import { urlSecrets } from '../src/redact';
 import { SOLE_REPLICA } from '../src/cluster/election';
 import { CollectionEngine } from '../streams/engine';
 import { SHARED_SOURCE_NAMES } from '../streams/sources';
@@ -24,7 +23,7 @@ export function coreModule(config: Config, logger: Logger = createLogger(config.
     bind(TYPES.EngineOptions).toConstantValue({
       intervalMs: config.collectionIntervalSeconds * 1000,
       timeoutMs: config.collectionTimeoutSeconds * 1000,
-      secrets: [config.databaseUrl, config.redisUrl, config.mqttUrl].flatMap(urlSecrets),
+      secrets: config.secrets,
       sharedSources: SHARED_SOURCE_NAMES,
     });
     // pg is loaded for the election only when it is on.

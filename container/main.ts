@@ -1,7 +1,10 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { createContainer } from './index';
-import { ConfigError } from '../src/config';
-import { loadConfig } from '../streams/config';
+import { helpText, parseCommandLine } from '../src/command-line';
+import { ConfigError } from '../src/settings';
+import { VERSION } from '../src/version';
+import { loadConfig, SETTINGS_GROUPS } from '../streams/config';
 import { errorText } from '../src/error-text';
 import { createLogger } from '../src/logger';
 import { MetricsService } from '../src/service';
@@ -9,6 +12,18 @@ import { MetricsService } from '../src/service';
 const SHUTDOWN_DEADLINE_MS = 5000;
 
 async function main(): Promise<void> {
+  const commandLine = parseCommandLine(process.argv.slice(2));
+  switch (commandLine.action) {
+    case 'help':
+      process.stdout.write(helpText(SETTINGS_GROUPS, VERSION));
+      return;
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    case 'error':
+      process.stderr.write(`iotflow-metrics: ${commandLine.message}\n`);
+      process.exit(2);
+  }
   let config;
   try {
     config = loadConfig(process.env);

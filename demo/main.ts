@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createContainer } from '../container';
 import { TYPES } from '../src/tokens';
-import { type Config, ConfigError } from '../src/config';
-import { loadConfig } from '../streams/config';
+import { ConfigError } from '../src/settings';
+import { loadConfig, type ServiceConfig } from '../streams/config';
 import { createInstrumentedPool } from '../src/db/instrumented-pool';
 import { errorText } from '../src/error-text';
 import { createLogger } from '../src/logger';
@@ -31,7 +31,7 @@ class Cancelled extends Error {}
  */
 async function main(): Promise<void> {
   let options: DemoOptions;
-  let baseConfig: Config;
+  let baseConfig: ServiceConfig;
   try {
     options = parseDemoOptions(process.argv.slice(2));
     baseConfig = loadConfig(process.env);
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
 
 async function run(
   options: DemoOptions,
-  baseConfig: Config,
+  baseConfig: ServiceConfig,
   undo: { what: string; run: () => Promise<unknown> | void }[],
   step: <T>(work: () => Promise<T>) => Promise<T>,
 ): Promise<void> {

@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { defer, type Observable } from 'rxjs';
 import { TYPES } from '../src/tokens';
 import type { Config } from '../src/config';
+import { REDIS_SETTINGS, type RedisSettings } from './redis-settings';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
 import { redactUrl } from '../src/redact';
@@ -124,7 +125,7 @@ export class RedisSource implements MetricSource {
   private readonly target: string;
 
   constructor(
-    @inject(TYPES.Config) private readonly config: Config,
+    @inject(REDIS_SETTINGS.token) private readonly config: Config & RedisSettings,
     @inject(TYPES.Logger) private readonly logger: Logger,
   ) {
     this.target = redactUrl(config.redisUrl);

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../src/config';
+import { ConfigError } from '../../src/settings';
 import { loadConfig } from '../../streams/config';
 
 const errorOf = (env: Record<string, string>): ConfigError => {
