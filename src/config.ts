@@ -1,6 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Cidr, parseCidr } from './http/cidr';
+import { HTTP_ENGINE_SETTINGS, type HttpEngineSetting } from './http/http-engines';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { NamePatterns } from './name-patterns';
 import { SOURCE_NAMES, type SourceName } from '../streams/sources';
@@ -54,6 +55,8 @@ export interface Config {
   /** /stream clients at once, in total and from one client address; more are refused with 503. */
   readonly streamMaxClients: number;
   readonly streamMaxClientsPerAddress: number;
+  /** Which HTTP engine serves: `auto` takes the best that loads (see http-engines.ts). */
+  readonly httpEngine: HttpEngineSetting;
 }
 
 /** A configuration value that cannot be used: names the variable and what it expects. */
@@ -203,6 +206,9 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('MQTT_SHARE_GROUP', 'a shared-subscription group name without /, + or # (empty: no sharing)', mqttShareGroup);
   }
 
+  const httpEngine = read('HTTP_ENGINE') ?? 'auto';
+  if (!(HTTP_ENGINE_SETTINGS as readonly string[]).includes(httpEngine)) throw new ConfigError('HTTP_ENGINE', HTTP_ENGINE_SETTINGS.join(', '), httpEngine);
+
   const clusterElection = read('CLUSTER_ELECTION') ?? 'false';
   if (clusterElection !== 'true' && clusterElection !== 'false') throw new ConfigError('CLUSTER_ELECTION', 'true or false', clusterElection);
 
@@ -243,6 +249,7 @@ export function loadConfig(env: Env): Config {
     streamMaxBufferBytes: integer('STREAM_MAX_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     streamMaxClients,
     streamMaxClientsPerAddress,
+    httpEngine: httpEngine as HttpEngineSetting,
   };
 }
 
