@@ -13,12 +13,15 @@ import type { HttpServer } from './http-server';
 import { nodeRequestReader, NodeResponse, responseOnSocket, splitUrl } from './node-http-exchange';
 import { NodeWebSockets } from './node-websocket';
 import { RoutePlan, type ServedRoute } from './route-plan';
-import { patternParameters, type RouteTable } from './route-table';
+import { type HttpReply, patternParameters, type RouteTable } from './route-table';
 import type { WebSocketRoute } from './websocket-route';
 
 /** Like uWS: a connection that sends no complete request head within 10 s, or idles as long, is closed. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400. */
+const MISSING_HOST: HttpReply = { status: 400, headers: { 'Content-Type': 'text/plain' }, body: 'an HTTP/1.1 request needs a Host header\n' };
 
 /** A served route with its matcher and its request reader, resolved once at listen. */
 interface Handled {
@@ -47,7 +50,8 @@ export class NodeHttpServer implements HttpServer {
     private readonly logger: Logger,
     private readonly work: WorkNotice,
   ) {
-    const options: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: HEADERS_TIMEOUT_MS };
+    // Host is required of HTTP/1.1 below, not by node: node's own 400 would lack REPLY_HEADERS and go uncounted.
+    const options: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: HEADERS_TIMEOUT_MS, requireHostHeader: false };
     const { tls } = config;
     this.server = tls ? https.createServer({ ...options, cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }) : http.createServer(options);
     this.webSockets = new NodeWebSockets(metrics, logger, work);
@@ -103,6 +107,11 @@ export class NodeHttpServer implements HttpServer {
     this.work.noteWork();
     const method = methodLabel(req.method ?? '');
     const { path } = splitUrl(req.url ?? '/');
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      const { recorder } = this.plan!.unserved(path);
+      new Exchange(new NodeResponse(res), method, recorder, this.logger).answer(MISSING_HOST);
+      return;
+    }
     for (const { served, parameters, read } of this.byMethod.get(req.method ?? '') ?? []) {
       const values = parameters(path);
       if (values === undefined) continue;

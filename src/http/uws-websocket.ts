@@ -56,6 +56,8 @@ export class UwsWebSockets {
         const extensions = req.getHeader('sec-websocket-extensions');
         const upgrade = (accepted: WebSocketUpgrade) => {
           const data: SocketData = { open: accepted.open, closed: false };
+          // A header written before the status would make it 200: uWS's upgrade keeps a 101 written first.
+          res.writeStatus('101 Switching Protocols');
           for (const name in REPLY_HEADERS) res.writeHeader(name, REPLY_HEADERS[name]!);
           // The route selects the subprotocol: echoing the offered list would echo a token offered in it.
           res.upgrade(data, key, accepted.protocol ?? '', extensions, context);
