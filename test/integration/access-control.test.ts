@@ -319,10 +319,11 @@ describe.each(ENGINES)('on the %s engine', (engine) => {
   describe('bad HTTP input', () => {
     it('answers a huge query string with 414, another method on a served path with 405 and Allow, counted under the route, and goes on serving', () =>
       withService({}, async (service) => {
-        const hugeQuery = await rawRequest(service.port, `GET /metrics?${'a'.repeat(64 * 1024)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        // Past MAX_URL_BYTES (8 KiB), within every engine's own header limit (node's: 16 KiB, then 431).
+        const hugeQuery = await rawRequest(service.port, `GET /metrics?${'a'.repeat(12 * 1024)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
         expect(statusOf(hugeQuery)).toBe(414);
         expect(await requestCount(service, '/metrics', '414')).toBe(1);
-        await expect(openStream(service.port, `sources=${'app,'.repeat(4000)}app`)).rejects.toMatchObject({ status: 414 });
+        await expect(openStream(service.port, `sources=${'app,'.repeat(2500)}app`)).rejects.toMatchObject({ status: 414 });
         const post = await rawRequest(service.port, 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
         expect(statusOf(post)).toBe(405);
         expect(post).toMatch(/\r\nAllow: GET, HEAD\r\n/);
