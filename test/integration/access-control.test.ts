@@ -50,7 +50,15 @@ const EDGE_CASES: Record<string, string> = {
 
 /** The statuses each engine answers an edge case with, in order ('none': no answer). */
 const HTTP_PARSING: Record<HttpEngineName, Record<string, string>> = {
-  'uws-20.57': { 'HTTP/1.0': '505', 'Content-Length with Transfer-Encoding': '400', 'two different Content-Length': '405,200' },
+  'uws-20.57': {
+    'HTTP/1.0': '505',
+    'Content-Length with Transfer-Encoding': '400',
+    'two different Content-Length': '405,200',
+    'a malformed request line': '505',
+    'HTTP/1.1 without Host': '400',
+    'a 20 KiB header': '431',
+    '60 headers': '200',
+  },
   'uws-20.30': {
     'HTTP/1.0': 'none',
     'Content-Length with Transfer-Encoding': 'none',
@@ -319,11 +327,13 @@ describe.each(ENGINES)('on the %s engine', (engine) => {
   describe('bad HTTP input', () => {
     it('answers a huge query string with 414, another method on a served path with 405 and Allow, counted under the route, and goes on serving', () =>
       withService({}, async (service) => {
-        // Past MAX_URL_BYTES (8 KiB), within every engine's own header limit (node's: 16 KiB, then 431).
+        // Past MAX_URL_BYTES (8 KiB), within node's own limit on a request head (16 KiB, then 431). uWS 20.57
+        // refuses a head over 4 KiB itself, before any route: 431, not counted.
+        const refused = engine === 'uws-20.57' ? 431 : 414;
         const hugeQuery = await rawRequest(service.port, `GET /metrics?${'a'.repeat(12 * 1024)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
-        expect(statusOf(hugeQuery)).toBe(414);
-        expect(await requestCount(service, '/metrics', '414')).toBe(1);
-        await expect(openStream(service.port, `sources=${'app,'.repeat(2500)}app`)).rejects.toMatchObject({ status: 414 });
+        expect(statusOf(hugeQuery)).toBe(refused);
+        expect(await requestCount(service, '/metrics', '414')).toBe(refused === 414 ? 1 : 0);
+        await expect(openStream(service.port, `sources=${'app,'.repeat(2500)}app`)).rejects.toMatchObject({ status: refused });
         const post = await rawRequest(service.port, 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
         expect(statusOf(post)).toBe(405);
         expect(post).toMatch(/\r\nAllow: GET, HEAD\r\n/);

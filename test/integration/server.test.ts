@@ -180,17 +180,16 @@ describe.each(ENGINES)('on the %s engine', (engine) => {
       expect(sampleValue(await readSamples(service.port), 'http_server_info', { engine, version: named.version })).toBe(1);
     });
 
-    it('case 2: every reply carries X-Content-Type-Options: nosniff, the adapter\'s own 404, 405 and 414 too', async () => {
+    it('case 2: every reply carries X-Content-Type-Options: nosniff, the adapter\'s own 404 and 405 too', async () => {
       const replies = [
         await fetch(`http://127.0.0.1:${service.port}/health`),
         await fetch(`http://127.0.0.1:${service.port}/metrics`, { method: 'HEAD' }),
         await fetch(`http://127.0.0.1:${service.port}/api/v1/devices/7`),
         await fetch(`http://127.0.0.1:${service.port}/no-such-page`),
         await fetch(`http://127.0.0.1:${service.port}/metrics`, { method: 'POST' }),
-        await fetch(`http://127.0.0.1:${service.port}/metrics?${'q'.repeat(9000)}`),
         await fetch(`http://127.0.0.1:${service.port}/stream`),
       ];
-      expect(replies.map(({ status }) => status)).toEqual([200, 200, 200, 404, 405, 414, 426]);
+      expect(replies.map(({ status }) => status)).toEqual([200, 200, 200, 404, 405, 426]);
       for (const reply of replies) expect(reply.headers.get('x-content-type-options')).toBe('nosniff');
     });
   });
