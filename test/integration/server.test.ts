@@ -1,4 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
+import WebSocket from 'ws';
+import { STREAM_SUBPROTOCOL } from '../../src/live/stream-route';
 import { readFileSync } from 'node:fs';
 import { TYPES } from '../../container/identifiers';
 import { get, parseExposition, sampleValue } from '../support/http';
@@ -178,6 +181,14 @@ describe.each(ENGINES)('on the %s engine', (engine) => {
       expect(server).toContain(named.version);
       expect(service.logLines.find((line) => line.includes('HTTP engine:'))).toContain(`[HTTP_ENGINE ${engine}]`);
       expect(sampleValue(await readSamples(service.port), 'http_server_info', { engine, version: named.version })).toBe(1);
+    });
+
+    it('case 2: the 101 of an accepted upgrade carries X-Content-Type-Options: nosniff and the selected subprotocol only', async () => {
+      const socket = new WebSocket(`ws://127.0.0.1:${service.port}/stream?sources=app`, ['not-ours', STREAM_SUBPROTOCOL]);
+      const response = await new Promise<IncomingMessage>((resolve, reject) => socket.once('upgrade', resolve).once('error', reject));
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['sec-websocket-protocol']).toBe(STREAM_SUBPROTOCOL);
+      socket.close();
     });
 
     it('case 2: every reply carries X-Content-Type-Options: nosniff, the adapter\'s own 404 and 405 too', async () => {
