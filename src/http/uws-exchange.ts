@@ -38,8 +38,7 @@ export class UwsResponse implements ResponseChannel {
   }
 
   later(write: () => void): void {
-    if (this.aborted) write();
-    else this.res.cork(write);
+    this.res.cork(write);
   }
 
   destroy(): void {
