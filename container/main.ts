@@ -6,6 +6,7 @@ import { ConfigError } from '../src/settings';
 import { VERSION } from '../src/version';
 import { loadConfig, SETTINGS_GROUPS } from '../streams/config';
 import { errorText } from '../src/error-text';
+import { EngineUnavailableError } from '../src/http/http-engines';
 import { createLogger } from '../src/logger';
 import { MetricsService } from '../src/service';
 
@@ -36,7 +37,18 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const service = new MetricsService(createContainer(config, logger));
-  const port = await service.start();
+  let port: number;
+  try {
+    port = await service.start();
+  } catch (error) {
+    // A forced HTTP_ENGINE that cannot load here is a settings error like any other.
+    const unavailable = [error, (error as { cause?: unknown })?.cause].find((cause) => cause instanceof EngineUnavailableError);
+    if (unavailable) {
+      process.stderr.write(`configuration error: ${(unavailable as Error).message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(`iotflow-metrics listening on ${config.tls ? 'https' : 'http'}://${host}:${port}, sources: ${[...config.sources].join(',')}`);
 

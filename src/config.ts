@@ -1,6 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Cidr } from './http/cidr';
+import { HTTP_ENGINE_SETTINGS, type HttpEngineSetting } from './http/http-engines';
 import { parseAllowedOrigins } from './live/stream-origin';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { ConfigError, type SettingsGroup, type SettingsReader } from './settings';
@@ -36,6 +37,8 @@ export interface Config {
   readonly streamMaxClientsPerAddress: number;
   /** Web page origins, besides the exporter's own, whose pages may open /stream (normalized). */
   readonly streamAllowedOrigins: readonly string[];
+  /** Which HTTP engine serves: `auto` takes the best that loads (see http-engines.ts). */
+  readonly httpEngine: HttpEngineSetting;
   /** Every form in which a secret setting's value could leave the process (see secretsOf), for the scrubber. */
   readonly secrets: readonly string[];
 }
@@ -49,6 +52,7 @@ export const SERVER_SETTINGS = {
   settings: [
     { name: 'PORT', default: '5000', meaning: 'HTTP port (0: any free port)' },
     { name: 'HOST', default: '0.0.0.0', meaning: 'listen address' },
+    { name: 'HTTP_ENGINE', default: 'auto', meaning: `the HTTP engine: ${HTTP_ENGINE_SETTINGS.join(', ')} (auto: the best that loads)` },
     { name: 'COLLECTION_INTERVAL_SECONDS', default: '15', meaning: 'how often every source is collected (the first collection at start)' },
     { name: 'COLLECTION_TIMEOUT_SECONDS', defaultText: 'half the interval, at most 10', meaning: 'a collection that takes longer fails with "timed out"' },
     { name: 'LOG_LEVEL', default: 'info', meaning: LOG_LEVELS.join(', ') },
@@ -83,6 +87,7 @@ export const SERVER_SETTINGS = {
     return {
       port: read.integer('PORT', 0, 65535),
       host: read.text('HOST') ?? '',
+      httpEngine: read.choice('HTTP_ENGINE', HTTP_ENGINE_SETTINGS),
       collectionIntervalSeconds,
       collectionTimeoutSeconds: read.seconds('COLLECTION_TIMEOUT_SECONDS', collectionIntervalSeconds, Math.min(collectionIntervalSeconds / 2, 10)),
       logLevel: read.choice('LOG_LEVEL', LOG_LEVELS),

@@ -15,7 +15,7 @@ export class MetricsService {
     const routes = get(TYPES.RouteTable);
     const guard = get(TYPES.AccessGuard);
     routes.add(guarded(metricsRoute(get(TYPES.Registry), get(TYPES.Logger), get(TYPES.SourceNames)), guard));
-    routes.add(healthRoute(get(TYPES.HealthState))); // Open to probes: the guard is for the data.
+    routes.add(healthRoute(get(TYPES.HealthState), get(TYPES.HttpEngine))); // Open to probes: the guard is for the data.
     routes.add(guarded(streamUpgradeRequiredRoute(), guard));
     for (const route of livePageRoutes()) routes.add(guarded(route, guard, 'page'));
     const server = get(TYPES.HttpServer);

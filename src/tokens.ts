@@ -15,6 +15,7 @@ import type { LivePublisher, LiveTransport } from './live/publisher';
 import type { DatabasePool } from './db/database-pool';
 import type { Election } from './cluster/election';
 import type { WorkNotice } from './metrics/event-loop-lag';
+import type { LoadedEngine } from './http/http-engines';
 
 /** Typed service identifiers: one symbol per service, so a wrong binding fails to compile. */
 export const TYPES = {
@@ -32,6 +33,7 @@ export const TYPES = {
   HttpRequestMetrics: Symbol.for('HttpRequestMetrics') as ServiceIdentifier<HttpRequestMetrics>,
   RouteTable: Symbol.for('RouteTable') as ServiceIdentifier<RouteTable>,
   HttpServer: Symbol.for('HttpServer') as ServiceIdentifier<HttpServer>,
+  HttpEngine: Symbol.for('HttpEngine') as ServiceIdentifier<LoadedEngine>,
   AccessGuard: Symbol.for('AccessGuard') as ServiceIdentifier<AccessGuard>,
   LiveTransport: Symbol.for('LiveTransport') as ServiceIdentifier<LiveTransport>,
   LivePublisher: Symbol.for('LivePublisher') as ServiceIdentifier<LivePublisher>,

@@ -9,7 +9,7 @@ import { familyOwnersOf, parseSourceSelection, type SourceSelection } from '../m
 import { BufferPool } from './buffer-pool';
 import { acceptsGzip, GzipBodies } from './gzip-bodies';
 import { json, type Route } from './route-table';
-import { uwsIsNative } from './uws-server';
+import type { LoadedEngine } from './http-engines';
 
 /** Scrape bodies kept for reuse: enough for a few scrapers at once (an HA pair, a federation, a curl). */
 const REUSED_BODIES = 4;
@@ -81,12 +81,12 @@ function mapFormats<T>(make: (format: ScrapeFormat) => T): Record<ScrapeFormat, 
 }
 
 /** GET /health: the exporter's own liveness (always 200 while it serves) and each source's state. */
-export function healthRoute(health: HealthState): Route {
-  // Which build is loaded cannot change once running: not looked up per request.
-  const server = uwsIsNative() ? 'uWebSockets.js native' : 'uWebSockets.js JS fallback';
+export function healthRoute(health: HealthState, engine: LoadedEngine): Route {
+  const server = engine.description;
+  const named = { name: engine.name, version: engine.version };
   return {
     method: 'GET',
     path: '/health',
-    handler: () => json(200, { ...health.report(), server }),
+    handler: () => json(200, { ...health.report(), server, engine: named }),
   };
 }

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import { clientAddress, offeredSubprotocols, SUBPROTOCOL_HEADER } from '../http/access-control';
 import { formatIp } from '../http/cidr';
 import { json, type Route } from '../http/route-table';
-import type { WebSocketClient, WebSocketRoute, WebSocketSession } from '../http/websocket-route';
+import { PROTOCOL_VIOLATION_PREFIX, type WebSocketClient, type WebSocketRoute, type WebSocketSession } from '../http/websocket-route';
 import { BadMessageAllowance, MAX_BAD_MESSAGES_PER_INTERVAL } from './bad-messages';
 import { errorMessage, parseClientMessage, parseSourcesQuery } from './protocol';
 import { LiveClientCaps } from './client-caps';
@@ -33,8 +33,6 @@ export const CLOSE_UNSUPPORTED_DATA = 1003;
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
 
-/** uWS ends a connection over a protocol violation (bad UTF-8, oversized frame) with 1006 and "Received …". */
-const UWS_PROTOCOL_VIOLATION = /^Received /;
 
 /**
  * One /stream client: its subscriptions follow its messages, each subscription starts with the
@@ -107,7 +105,7 @@ export class LiveSession implements WebSocketSession {
 
   closed(code: number, reason: string): void {
     this.released();
-    this.metrics.clientClosed(this.closing ?? (code === 1006 && UWS_PROTOCOL_VIOLATION.test(reason) ? 'protocol' : 'client'));
+    this.metrics.clientClosed(this.closing ?? (code === 1006 && reason.startsWith(PROTOCOL_VIOLATION_PREFIX) ? 'protocol' : 'client'));
   }
 
   private refuseMessage(error: string): void {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Container } from 'inversify';
 import { createContainer } from '../../container';
 import { loadConfig } from '../../streams/config';
+import type { HttpEngineName } from '../../src/http/http-engines';
 import { createLogger, type Logger } from '../../src/logger';
 import { MetricsService } from '../../src/service';
 
@@ -34,6 +35,11 @@ export async function startService(env: Record<string, string> = {}, beforeStart
   const service = new MetricsService(container);
   const port = await service.start();
   return { port, container, logLines, stop: () => service.stop() };
+}
+
+/** startService on one HTTP engine (HTTP_ENGINE), for the suites that run on every engine that loads. */
+export function serviceOn(engine: HttpEngineName): typeof startService {
+  return (env = {}, beforeStart) => startService({ HTTP_ENGINE: engine, ...env }, beforeStart);
 }
 
 export interface SpawnedService {
