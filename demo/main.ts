@@ -100,7 +100,7 @@ async function run(
   const server = new URL(database.url);
   say(`  database  ${database.name} on ${server.host}${database.replaced ? ' (a previous demo left it: recreated)' : ''}: ${options.devices} devices`);
   if (options.keepDatabase) undo.push({ what: 'leaving the database', run: () => say(`kept database ${database.name}`) });
-  else undo.push({ what: `dropping database ${database.name}`, run: () => database.drop().then(() => say(`dropped database ${database.name}`)) });
+  else undo.push({ what: `dropping database ${database.name}`, run: async () => say((await database.drop()) ? `dropped database ${database.name}` : `left database ${database.name}: another demo has recreated it`) });
 
   // The exporter runs as `npm start` would, on the demo's database, and in a share group of its own:
   // in the default group, other exporters on the broker would take a share of the fleet's messages.

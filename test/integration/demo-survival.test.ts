@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { Redis } from 'ioredis';
 import { sampleValue } from '../support/http';
@@ -5,7 +6,8 @@ import { readSamples } from '../support/metrics';
 import { killAllMosquittos, startMosquitto } from '../support/mosquitto';
 import { sparePort } from '../support/ports';
 import { DEMO_READY_TIMEOUT_MS, type RunningDemo, startDemo } from '../support/demo';
-import { withConnection } from '../support/postgres';
+import { createFleetDatabase } from '../../demo/fleet-database';
+import { databaseUrl, dropTestDatabase, withConnection } from '../support/postgres';
 import { killAllRedisServers, startRedisServer } from '../support/redis';
 import { eventually } from '../support/service';
 
@@ -73,6 +75,23 @@ describe('the demo and its database', () => {
     expect(await databaseExists(running.database)).toBe(false);
     expect(await redis.keys(`${running.database}:*`)).toEqual([]);
   }, DEMO_READY_TIMEOUT_MS + 90_000);
+});
+
+describe('a demo whose database another demo recreated', () => {
+  it('the demo leaves the database another demo recreated under its name alone when it exits', async () => {
+    const name = `iotflow_demo_test_${randomBytes(6).toString('hex')}`;
+    const first = await createFleetDatabase({ adminUrl: databaseUrl('postgres'), name, devices: 3 });
+    const second = await createFleetDatabase({ adminUrl: databaseUrl('postgres'), name, devices: 4 });
+    try {
+      expect(second.replaced).toBe(true);
+      expect(await first.drop()).toBe(false);
+      expect(await withConnection(name, async (client) => (await client.query('SELECT count(*)::int AS devices FROM devices')).rows[0])).toEqual({ devices: 4 });
+      expect(await second.drop()).toBe(true);
+      expect(await databaseExists(name)).toBe(false);
+    } finally {
+      await dropTestDatabase(name);
+    }
+  });
 });
 
 describe('the demo on a broker shared with another exporter', () => {
