@@ -94,9 +94,10 @@ namespace LivePage {
       if (plot && this.area.chart) this.plot(timestampMs, null);
     }
 
-    /** The exporter cannot be reached: the card greys out with what it last showed, and says since when nothing came. */
+    /** The stream is gone: a card that showed a collection greys out with what it last showed, and says since when nothing came. */
     noDataSince(sinceMs: number): void {
-      if (this.node.dataset.state === 'stale') return;
+      const state = this.node.dataset.state;
+      if (state !== 'up' && state !== 'down') return;
       this.setState('stale');
       this.whenNode.textContent = `no data since ${clockTime(sinceMs)}`;
       // Rates resume from the next two readings, not across the gap.

@@ -83,9 +83,9 @@ namespace LivePage {
       let response: Response;
       try {
         response = await fetch('/stream', { headers: this.token() ? { Authorization: `Bearer ${this.token()}` } : {}, cache: 'no-store' });
-      } catch (error) {
+      } catch {
+        // Shown by the badge and the greyed cards; a browser says no more than "Failed to fetch".
         this.setBadge('closed', 'exporter unreachable');
-        this.events.problem(`GET /stream: ${errorText(error)}`);
         this.retryLater();
         return;
       }
