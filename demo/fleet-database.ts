@@ -84,8 +84,8 @@ export interface FleetDatabase {
   readonly url: string;
   /** A fleet database of this name existed and was dropped first. */
   readonly replaced: boolean;
-  /** Ends its sessions and drops it; safe to call twice. */
-  drop(): Promise<void>;
+  /** Ends its sessions and drops it, unless another has replaced it under the same name since (then false); safe to call twice. */
+  drop(): Promise<boolean>;
 }
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -120,8 +120,16 @@ export async function createFleetDatabase(options: FleetDatabaseOptions): Promis
   const users = options.users ?? Math.max(1, Math.ceil(options.devices / 5));
   const window = Math.max(1, Math.round(options.onlineWindowSeconds ?? 300));
 
+  // The database this call created, by oid: another demo may recreate the name, and its database is not ours to drop.
+  let createdOid: string | undefined;
   const drop = () =>
-    withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`)).then(() => undefined);
+    withClient(adminUrl, async (client) => {
+      const { rows } = await client.query<{ oid: string }>('SELECT oid::text AS oid FROM pg_database WHERE datname = $1', [name]);
+      if (rows.length === 0) return true;
+      if (rows[0].oid !== createdOid) return false;
+      await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
+      return true;
+    });
 
   const replaced = await withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ mark: string | null }>(
@@ -133,6 +141,7 @@ export async function createFleetDatabase(options: FleetDatabaseOptions): Promis
     }
     if (rows.length > 0) await client.query(`DROP DATABASE ${escapeIdentifier(name)} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${escapeIdentifier(name)}`);
+    createdOid = (await client.query<{ oid: string }>('SELECT oid::text AS oid FROM pg_database WHERE datname = $1', [name])).rows[0].oid;
     await client.query(`COMMENT ON DATABASE ${escapeIdentifier(name)} IS ${escapeLiteral(FLEET_DATABASE_MARK)}`);
     return rows.length > 0;
   });

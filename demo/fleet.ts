@@ -38,6 +38,8 @@ export function telemetryTopic(deviceId: number, kind: string): string {
  */
 export class FleetSimulator {
   /** Telemetry messages handed to the MQTT client so far. */
+  sent = 0;
+  /** Telemetry messages the broker acknowledged (QoS 1): what the demo's exporter must count, no more, no less. */
   published = 0;
   private readonly connected: boolean[];
   private readonly reported = new Set<number>();
@@ -47,6 +49,7 @@ export class FleetSimulator {
   private rate?: SteadyRate;
   private next = 0;
   private flushing?: Promise<void>;
+  private stopping?: Promise<void>;
 
   private constructor(
     private readonly options: FleetSimulatorOptions,
@@ -56,15 +59,20 @@ export class FleetSimulator {
     this.connected = Array.from({ length: options.devices + 1 }, (_, id) => id > 0 && id % 5 !== 0);
   }
 
-  /** Connects to the broker (failing at once if it cannot) and starts reporting. */
+  /** Connects to the broker (failing at once if it cannot) and starts the fleet's churn; telemetry waits for startPublishing(). */
   static async start(options: FleetSimulatorOptions): Promise<FleetSimulator> {
     const mqtt = await connectAsync(options.mqttUrl, { clientId: `iotflow-demo-fleet-${randomBytes(4).toString('hex')}`, reconnectPeriod: 1000 }, false);
     const fleet = new FleetSimulator(options, mqtt);
     mqtt.on('error', (error) => fleet.problem('mqtt', `fleet: MQTT: ${error.message}`));
     mqtt.on('connect', () => fleet.solved('mqtt'));
-    fleet.rate = steadyRate(options.ratePerSecond, () => fleet.publishNext());
     fleet.timers.push(setInterval(() => void fleet.flush(), FLUSH_PERIOD_MS), setInterval(() => fleet.churn(), CHURN_PERIOD_MS));
     return fleet;
+  }
+
+  /** Starts publishing telemetry at the steady rate: once whoever must count it has subscribed. */
+  startPublishing(): void {
+    if (this.rate || this.stopping) return;
+    this.rate = steadyRate(this.options.ratePerSecond, () => this.publishNext());
   }
 
   /** True for a device id of this fleet. */
@@ -79,27 +87,33 @@ export class FleetSimulator {
     this.reported.add(deviceId);
   }
 
-  /** Stops publishing, writes what is pending and disconnects from the broker. */
-  async stop(): Promise<void> {
-    this.rate?.stop();
-    for (const timer of this.timers) clearInterval(timer);
-    await this.flushing;
-    await this.flush();
-    await this.mqtt.endAsync();
+  /** Stops publishing, writes what is pending and disconnects from the broker once every message is acknowledged; safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.rate?.stop();
+      for (const timer of this.timers) clearInterval(timer);
+      await this.flushing;
+      await this.flush();
+      await this.mqtt.endAsync();
+    })();
+    return this.stopping;
   }
 
   private publishNext(): void {
     const deviceId = this.nextConnected();
     if (deviceId === undefined || !this.mqtt.connected) return;
-    const kind = TELEMETRY_KINDS[this.published % TELEMETRY_KINDS.length];
+    const kind = TELEMETRY_KINDS[this.sent % TELEMETRY_KINDS.length];
     const payload = JSON.stringify({
       device_id: deviceId,
       timestamp: new Date().toISOString(),
       temperature: Math.round((20 + 5 * Math.sin(Date.now() / 60_000 + deviceId)) * 10) / 10,
       humidity: Math.round(40 + 20 * Math.random()),
     });
-    this.mqtt.publish(telemetryTopic(deviceId, kind), payload, { qos: 0 });
-    this.published++;
+    this.mqtt.publish(telemetryTopic(deviceId, kind), payload, { qos: 1 }, (error) => {
+      if (error) this.problem('publish', `fleet: publishing telemetry failed: ${error.message}`);
+      else this.published++;
+    });
+    this.sent++;
     this.reportedBy(deviceId);
   }
 

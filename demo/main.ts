@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createContainer } from '../container';
@@ -14,6 +15,7 @@ import { FleetSimulator } from './fleet';
 import { createFleetDatabase } from './fleet-database';
 import { DEMO_USAGE, DemoUsageError, parseDemoOptions, type DemoOptions } from './options';
 import { PrometheusUnavailableError, startPrometheus } from './prometheus';
+import { describeTally, TelemetryCheck } from './telemetry-check';
 
 /** The repository root (this file runs from dist/demo/). */
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -99,15 +101,19 @@ async function run(
   const server = new URL(database.url);
   say(`  database  ${database.name} on ${server.host}${database.replaced ? ' (a previous demo left it: recreated)' : ''}: ${options.devices} devices`);
   if (options.keepDatabase) undo.push({ what: 'leaving the database', run: () => say(`kept database ${database.name}`) });
-  else undo.push({ what: `dropping database ${database.name}`, run: () => database.drop().then(() => say(`dropped database ${database.name}`)) });
+  else undo.push({ what: `dropping database ${database.name}`, run: async () => say((await database.drop()) ? `dropped database ${database.name}` : `left database ${database.name}: another demo has recreated it`) });
 
-  // The exporter runs as `npm start` would, on the demo's database.
-  const config = loadConfig({ ...process.env, DATABASE_URL: database.url });
+  // The exporter runs as `npm start` would, on the demo's database, and in a share group of its own:
+  // in the default group, other exporters on the broker would take a share of the fleet's messages.
+  const config = loadConfig({ ...process.env, DATABASE_URL: database.url, MQTT_SHARE_GROUP: `iotflow-demo-${randomBytes(6).toString('hex')}` });
   const logger = createLogger(config.logLevel);
   const container = createContainer(config, logger);
 
   // The demo is the application embedding the exporter: its queries are counted in the exporter's registry.
   const pool = createInstrumentedPool({ connectionString: database.url, max: 4 }, container.get(TYPES.Registry));
+  // A terminated backend (pg_terminate_backend, a failover, the database recreated by another demo)
+  // fails its idle connection: the pool drops it and the next query opens a new one.
+  pool.on('error', (error) => logger.warn(`demo: an idle database connection failed: ${errorText(error)}; the next query reconnects`));
   undo.push({ what: 'closing the database pool', run: () => pool.end() });
 
   const cacheKeyPrefix = `${database.name}:`;
@@ -130,7 +136,7 @@ async function run(
     ),
   );
   undo.push({ what: 'stopping the fleet', run: () => fleet.stop() });
-  say(`  fleet     publishing ${options.rate} telemetry messages/s on iotflow/devices/{id}/telemetry/{sensors|metrics|events}`);
+  say(`  fleet     publishing ${options.rate} telemetry messages/s on iotflow/devices/{id}/telemetry/{sensors|metrics|events}, counted in share group ${config.mqttShareGroup}`);
 
   const routes = container.get(TYPES.RouteTable);
   for (const route of deviceApiRoutes({ pool, redis, cacheKeyPrefix, fleet })) routes.add(route);
@@ -138,6 +144,21 @@ async function run(
   // Before start: collections begin before the port is bound, and go on if binding fails.
   undo.push({ what: 'stopping the exporter', run: () => service.stop() });
   const port = await step(() => service.start());
+
+  const mqttSource = container.getAll(TYPES.MetricSource).find((source) => source.name === 'mqtt');
+  if (mqttSource) {
+    const check = new TelemetryCheck(mqttSource, fleet, (message) => logger.error(`demo: ${message}`));
+    // Runs before the exporter stops: the fleet's last messages are acknowledged, then counted.
+    undo.push({
+      what: 'comparing the telemetry count',
+      run: async () => {
+        await fleet.stop();
+        const { line, exact } = describeTally(await check.finish());
+        if (exact) say(line);
+        else process.stderr.write(`demo: ${line}\n`);
+      },
+    });
+  }
 
   const scheme = config.tls ? 'https' : 'http';
   const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -151,6 +172,8 @@ async function run(
   const deadline = Date.now() + (config.collectionIntervalSeconds + config.collectionTimeoutSeconds) * 1000;
   while (Date.now() < deadline && health.report().status !== 'ok') await step(() => new Promise((resolve) => setTimeout(resolve, 100)));
   for (const [name, state] of Object.entries(health.report().sources)) say(`  ${name.padEnd(9)} ${state.up ? 'up' : `DOWN: ${state.error}`}`);
+  // Only now: the exporter has subscribed, so it can count every message the fleet publishes.
+  fleet.startPublishing();
 
   let prometheusLine: string | undefined;
   if (options.prometheus) {

@@ -4,7 +4,9 @@ import type { CollectionResult } from '../source';
  * The /stream wire format. Server → client, one JSON text message per source per collection:
  *   {"source":"system","timestamp":1764000000000,"up":true,"metrics":[{"name":"…","labels":{},"value":12.5}]}
  *   {"source":"redis","timestamp":1764000000000,"up":false,"error":"connect ECONNREFUSED 127.0.0.1:6379"}
- * and {"error":"…"} in answer to a client message it cannot use.
+ * and {"error":"…"} in answer to a client message it cannot use. The `app` source's messages also
+ * carry the exporter's own `http_requests_total` (labels method, endpoint, status), so a client
+ * shows request rates without scraping /metrics.
  * Client → server: {"subscribe":["mqtt"]} and/or {"unsubscribe":["redis"]}.
  */
 

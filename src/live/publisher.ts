@@ -1,6 +1,7 @@
 import { inject, injectable, multiInject } from 'inversify';
 import { TYPES } from '../tokens';
 import type { HttpServer } from '../http/http-server';
+import type { HttpRequestMetrics } from '../metrics/http-request-metrics';
 import type { CollectionSink } from '../collection';
 import type { CollectionResult, MetricSource } from '../source';
 import type { LiveMetrics } from './live-metrics';
@@ -33,6 +34,16 @@ class LatestResult implements LatestMessage {
   }
 }
 
+/** The source whose messages also carry the exporter's own `http_requests_total` (see protocol.ts). */
+export const REQUESTS_SOURCE = 'app';
+
+/** `result` with the request totals added to its samples: a client of the stream needs no scrape of /metrics for them. */
+function withRequestTotals(result: CollectionResult, requests: Pick<HttpRequestMetrics, 'requestTotals'>): CollectionResult {
+  if (!result.ok || result.source !== REQUESTS_SOURCE) return result;
+  const totals = requests.requestTotals().map(({ labels, value }) => ({ name: 'http_requests_total', labels, value }));
+  return { ...result, samples: [...result.samples, ...totals] };
+}
+
 /** The topic a source's messages are published under. */
 export function sourceTopic(source: string): string {
   return `source/${source}`;
@@ -54,12 +65,13 @@ export class LivePublisher implements CollectionSink {
     @inject(TYPES.LiveTransport) private readonly transport: LiveTransport,
     @multiInject(TYPES.MetricSource) sources: readonly MetricSource[],
     @inject(TYPES.LiveMetrics) private readonly clients: Pick<LiveMetrics, 'connectedClients'>,
+    @inject(TYPES.HttpRequestMetrics) private readonly requests: Pick<HttpRequestMetrics, 'requestTotals'>,
   ) {
     this.sourceNames = sources.map((source) => source.name);
   }
 
   apply(result: CollectionResult): void {
-    const latest = new LatestResult(result, ++this.collections);
+    const latest = new LatestResult(withRequestTotals(result, this.requests), ++this.collections);
     this.latestMessages.set(result.source, latest);
     if (this.clients.connectedClients > 0) this.transport.publish(sourceTopic(result.source), latest.message);
   }

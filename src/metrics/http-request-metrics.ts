@@ -204,7 +204,7 @@ export class HttpRequestMetrics {
     const cellPieces = (family: 'total' | 'durations', format: 'text' | 'protobuf') => (write: (piece: Buffer) => void) => {
       for (const { cells } of this.recorders) for (const cell of cells) write(cell.piece(family, format));
     };
-    registerRequestFamily(registry, 'counter', TOTAL, 'HTTP requests answered, by method, route template and status', requestLabels, () => this.totals(), cellPieces('total', 'text'), cellPieces('total', 'protobuf'));
+    registerRequestFamily(registry, 'counter', TOTAL, 'HTTP requests answered, by method, route template and status', requestLabels, () => this.requestTotals(), cellPieces('total', 'text'), cellPieces('total', 'protobuf'));
     registerRequestFamily(registry, 'histogram', 'http_request_duration_seconds', 'HTTP request duration, by method, route template and status', requestLabels, () => this.durations(), cellPieces('durations', 'text'), cellPieces('durations', 'protobuf'));
     registerRequestFamily(registry, 'gauge', IN_PROGRESS, 'HTTP requests being handled, by method and route template', ['method', 'endpoint'], () => this.inProgress(), (write) => {
       for (const { inProgress } of this.recorders) for (const cell of inProgress) write(cell.rendered());
@@ -224,7 +224,8 @@ export class HttpRequestMetrics {
     return recorder;
   }
 
-  private totals(): ExposedValue[] {
+  /** `http_requests_total` now, one value per method, route template and status (the live stream carries it too). */
+  requestTotals(): { readonly value: number; readonly labels: RequestCell['labels'] }[] {
     return this.recorders.flatMap(({ cells }) => cells.map((cell) => ({ value: cell.count, labels: cell.labels })));
   }
 

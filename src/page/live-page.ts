@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BEARER_SUBPROTOCOL_PREFIX } from '../http/access-control';
 import type { HttpReply, Route } from '../http/route-table';
-import { PAGE_AREAS_SCRIPT } from './page-areas';
-import { PAGE_SCRIPT } from './page-script';
+import { STREAM_SUBPROTOCOL } from '../live/stream-route';
 import { PAGE_STYLE } from './page-style';
 
 export const LIVE_PAGE_PATH = '/';
@@ -38,6 +39,20 @@ function uplotFile(file: string): Buffer {
   return readFileSync(require.resolve(`uplot/dist/${file}`));
 }
 
+/** Where `npm run build` puts the page's script, compiled from src/page/browser/ (its own tsconfig.json: DOM, no Node). */
+const PAGE_SCRIPT_FILE = path.join('dist', 'page', 'live-page.js');
+
+/** The compiled page script, found from src/page/ (ts-jest) or dist/src/page/ (built): the package root is two or three levels up. */
+function pageScript(): Buffer {
+  const candidates = [path.join(__dirname, '..', '..'), path.join(__dirname, '..', '..', '..')].map((root) => path.join(root, PAGE_SCRIPT_FILE));
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new Error(`the live page's script ${PAGE_SCRIPT_FILE} is missing: build it with npm run build`);
+  return readFileSync(found);
+}
+
+/** Attribute-safe: the values are the server's own constants. */
+const attribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+
 function pageHtml(styles: readonly Asset[], scripts: readonly Asset[]): string {
   return `<!doctype html>
 <html lang="en">
@@ -49,10 +64,11 @@ function pageHtml(styles: readonly Asset[], scripts: readonly Asset[]): string {
 ${styles.map(({ path }) => `<link rel="stylesheet" href="${path}">`).join('\n')}
 ${scripts.map(({ path }) => `<script src="${path}" defer></script>`).join('\n')}
 </head>
-<body>
+<body data-stream-subprotocol="${attribute(STREAM_SUBPROTOCOL)}" data-bearer-prefix="${attribute(BEARER_SUBPROTOCOL_PREFIX)}">
 <header>
 <h1>iotflow-metrics</h1>
 <span id="connection" class="connection" data-state="connecting">connecting</span>
+<span id="problems" class="problems" hidden></span>
 </header>
 <form id="auth" class="auth" hidden>
 <label for="token">This exporter asks for a token (METRICS_TOKEN).</label>
@@ -69,11 +85,12 @@ ${scripts.map(({ path }) => `<script src="${path}" defer></script>`).join('\n')}
 
 /**
  * GET / (the live page) and its assets, built once at start. The page is static: what it shows
- * comes from /health (the sources), /stream (their collections) and /metrics (HTTP request totals).
+ * comes from /health (the sources) and /stream (their collections, the exporter's request totals
+ * with the `app` source's).
  */
 export function livePageRoutes(): Route[] {
   const styles = [asset('uPlot', 'min.css', 'text/css; charset=utf-8', uplotFile('uPlot.min.css')), asset('page', 'css', 'text/css; charset=utf-8', PAGE_STYLE)];
-  const scripts = [asset('uPlot', 'iife.min.js', 'text/javascript; charset=utf-8', uplotFile('uPlot.iife.min.js')), asset('areas', 'js', 'text/javascript; charset=utf-8', PAGE_AREAS_SCRIPT), asset('page', 'js', 'text/javascript; charset=utf-8', PAGE_SCRIPT)];
+  const scripts = [asset('uPlot', 'iife.min.js', 'text/javascript; charset=utf-8', uplotFile('uPlot.iife.min.js')), asset('page', 'js', 'text/javascript; charset=utf-8', pageScript())];
   const page: HttpReply = {
     status: 200,
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', 'Content-Security-Policy': CONTENT_SECURITY_POLICY, ...COMMON_HEADERS },

@@ -33,6 +33,11 @@ header h1 { margin: 0; font-size: 17px; font-weight: 600; }
 .numbers dt { color: var(--muted); font-size: 11px; }
 .numbers dd { margin: 0; font-size: 19px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .card[data-state="down"] .numbers dd { color: var(--muted); }
+.card[data-state="stale"] { border-left-color: var(--muted); background: #eef0f2; color: var(--muted); }
+.card[data-state="stale"] .state, .card[data-state="stale"] .numbers dd { color: var(--muted); }
+.card[data-state="stale"] .chart { opacity: .45; filter: grayscale(1); }
+.problems { font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #9a6700; cursor: help; }
+.problems[hidden] { display: none; }
 .chart { height: 100px; }
 .chart-title { color: var(--muted); font-size: 11px; }
 footer { padding: 0 20px 16px; color: var(--muted); font-size: 12px; }

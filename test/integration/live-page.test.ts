@@ -53,8 +53,10 @@ describe('the live page on the demo fleet', () => {
     expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     expect(page.headers.get('cache-control')).toBe('no-cache');
     const assets = [...page.body.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((match) => match[1]);
-    // uPlot's stylesheet and script, the page's stylesheet, its areas and its script.
-    expect(assets).toHaveLength(5);
+    // uPlot's stylesheet and script, the page's stylesheet and its script (compiled from src/page/browser/).
+    expect(assets).toHaveLength(4);
+    const script = await get(demo.port, assets.find((asset) => /^\/assets\/page\.[0-9a-f]+\.js$/.test(asset))!);
+    expect(script.body).toBe(readFileSync(path.join(ROOT, 'dist', 'page', 'live-page.js'), 'utf8'));
     const uplot = assets.find((asset) => asset.endsWith('.iife.min.js'))!;
     const served = await get(demo.port, uplot);
     expect(served.status).toBe(200);
@@ -65,6 +67,8 @@ describe('the live page on the demo fleet', () => {
 
   it('shows every source up, its numbers moving from one collection to the next, and a source stopped mid-test turns red', async () => {
     const page = await browser.newPage();
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
     await page.goto(`http://127.0.0.1:${demo.port}/`);
     for (const source of SOURCES) await sourceState(page, source, 'up');
     await page.waitForSelector('#connection[data-state="live"]');
@@ -98,6 +102,49 @@ describe('the live page on the demo fleet', () => {
     expect(down.when).toMatch(/^failed .* · last success /);
     for (const source of SOURCES.filter((name) => name !== 'redis')) expect((await card(page, source)).state).toBe('up');
     expect(page.problems).toEqual([]);
+    // The request rate comes with the stream: the page never scrapes /metrics (nor spends its rate limit on it).
+    expect(requested.filter((pathname) => pathname === '/metrics')).toEqual([]);
+  }, 60_000);
+});
+
+describe('the live page when the exporter goes away', () => {
+  let browser: Browser;
+  let service: RunningService | undefined;
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.stop();
+  });
+
+  it('greys every card and says since when there is no data, then comes back when the exporter restarts on the same port', async () => {
+    const port = await sparePort();
+    const env = { PORT: String(port), SOURCES: 'system,app', COLLECTION_INTERVAL_SECONDS: '1' };
+    [browser, service] = await Promise.all([launchChromium(), startService(env)]);
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    for (const source of ['system', 'app']) await sourceState(page, source, 'up');
+    await page.waitForSelector('#connection[data-state="live"]');
+
+    await service.stop();
+    service = undefined;
+    for (const source of ['system', 'app']) await sourceState(page, source, 'stale');
+    for (const source of ['system', 'app']) {
+      const stale = await card(page, source);
+      expect(stale.when).toMatch(/^no data since \d{2}:\d{2}:\d{2}$/);
+      expect(await page.locator(`[data-source="${source}"] .state`).textContent()).toBe('no data');
+    }
+    // Grey, not green: the card's edge and its numbers.
+    const colours = await page.locator('[data-source="system"]').evaluate((node: HTMLElement) => ({
+      edge: getComputedStyle(node).borderLeftColor,
+      number: getComputedStyle(node.querySelector('dd')!).color,
+    }));
+    expect(colours).toEqual({ edge: 'rgb(101, 109, 118)', number: 'rgb(101, 109, 118)' });
+    expect(await page.getAttribute('#connection', 'data-state')).toBe('closed');
+
+    service = await startService(env);
+    for (const source of ['system', 'app']) await sourceState(page, source, 'up');
+    await page.waitForSelector('#connection[data-state="live"]');
+    expect((await card(page, 'system')).when).toMatch(/^collected /);
   }, 60_000);
 });
 

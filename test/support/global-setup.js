@@ -7,8 +7,11 @@ const path = require('node:path');
 
 module.exports = async () => {
   const root = path.join(__dirname, '..', '..');
-  const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
-  if (build.error || !existsSync(path.join(root, 'dist', 'container', 'main.js'))) {
-    throw new Error(`building dist/ failed:\n${build.stdout}${build.stderr}${build.error ?? ''}`);
+  // The service, then the live page's script (a browser program of its own: DOM, no Node).
+  for (const [project, output] of [['tsconfig.build.json', ['dist', 'container', 'main.js']], ['src/page/browser/tsconfig.json', ['dist', 'page', 'live-page.js']]]) {
+    const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', project], { cwd: root, encoding: 'utf8' });
+    if (build.error || !existsSync(path.join(root, ...output))) {
+      throw new Error(`building dist/ (${project}) failed:\n${build.stdout}${build.stderr}${build.error ?? ''}`);
+    }
   }
 };

@@ -22,6 +22,17 @@ describe('the Docker image', () => {
     expect(start.env).toEqual(expect.objectContaining({ MALLOC_ARENA_MAX: '2' }));
   });
 
+  it('builds the live page\'s script into dist/ from a folder it copies, with its own browser configuration', () => {
+    const copied = [...read('Dockerfile').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((match) => match[1].split(/\s+/));
+    const browserProject = 'src/page/browser/tsconfig.json';
+    expect(JSON.parse(read('package.json')).scripts.build).toContain(`tsc -p ${browserProject}`);
+    expect(copied.some((source) => browserProject.startsWith(`${source}/`))).toBe(true);
+    const { compilerOptions } = JSON.parse(read(browserProject)) as { compilerOptions: { outFile: string; lib: string[] } };
+    // The file the server reads (src/page/live-page.ts), inside the dist/ the image's second stage copies.
+    expect(path.relative(ROOT, path.resolve(ROOT, 'src/page/browser', compilerOptions.outFile))).toBe(path.join('dist', 'page', 'live-page.js'));
+    expect(compilerOptions.lib).toContain('DOM');
+  });
+
   it('is built by a configuration that compiles no benchmark', () => {
     const listed = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: ROOT, encoding: 'utf8' });
     const files = listed.stdout.split('\n').filter((file) => file.startsWith(ROOT) && !file.includes('/node_modules/'));

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import type { WebSocketClient } from '../../src/http/websocket-route';
 import { LiveMetrics } from '../../src/live/live-metrics';
+import { HttpRequestMetrics } from '../../src/metrics/http-request-metrics';
 import { LivePublisher, type LiveTransport } from '../../src/live/publisher';
 import { BadMessageAllowance, MAX_BAD_MESSAGES_PER_INTERVAL } from '../../src/live/bad-messages';
 import { SKIPS_BEFORE_CLOSE, LiveSession } from '../../src/live/stream-route';
@@ -78,7 +79,7 @@ describe('LivePublisher and LiveSession', () => {
     registry = new Registry();
     transport = new RecordingTransport();
     metrics = new LiveMetrics(registry, transport);
-    publisher = new LivePublisher(transport, [source('system'), source('redis')], metrics);
+    publisher = new LivePublisher(transport, [source('system'), source('redis')], metrics, new HttpRequestMetrics(registry));
     client = new RecordingClient();
     session = newSession(client);
   });
@@ -92,10 +93,28 @@ describe('LivePublisher and LiveSession', () => {
   });
 
   it('publishes nothing while no client is connected, and serializes the latest when a client asks', () => {
-    const alone = new LivePublisher(transport, [source('system')], new LiveMetrics(new Registry(), transport));
+    const alone = new LivePublisher(transport, [source('system')], new LiveMetrics(new Registry(), transport), new HttpRequestMetrics(new Registry()));
     alone.apply(result('system', 4));
     expect(transport.published).toEqual([]);
     expect(JSON.parse(alone.latest('system')!.message).metrics[0].value).toBe(4);
+  });
+
+  it('adds the exporter\'s http_requests_total (every method, route and status) to the app source\'s messages only', () => {
+    const requests = new HttpRequestMetrics(new Registry());
+    const withApp = new LivePublisher(transport, [source('app'), source('system')], metrics, requests);
+    const metricsRoute = requests.route('/metrics');
+    metricsRoute.begin('GET');
+    metricsRoute.end('GET', 200, 0.01);
+    metricsRoute.begin('GET');
+    metricsRoute.end('GET', 401, 0.001);
+    withApp.apply(result('app', 1));
+    withApp.apply(result('system', 2));
+    expect(JSON.parse(withApp.latest('app')!.message).metrics).toEqual([
+      { name: 'app_value', labels: {}, value: 1 },
+      { name: 'http_requests_total', labels: { method: 'GET', endpoint: '/metrics', status: '200' }, value: 1 },
+      { name: 'http_requests_total', labels: { method: 'GET', endpoint: '/metrics', status: '401' }, value: 1 },
+    ]);
+    expect(JSON.parse(withApp.latest('system')!.message).metrics).toEqual([{ name: 'system_value', labels: {}, value: 2 }]);
   });
 
   it('gives a new subscription the latest message of each source at once', async () => {
@@ -192,7 +211,7 @@ describe('a stream client flooding messages it may not send', () => {
     registry = new Registry();
     const transport = new RecordingTransport();
     const metrics = new LiveMetrics(registry, transport);
-    publisher = new LivePublisher(transport, [source('system')], metrics);
+    publisher = new LivePublisher(transport, [source('system')], metrics, new HttpRequestMetrics(registry));
     client = new RecordingClient();
     session = new LiveSession(client, publisher, metrics, 1000, new BadMessageAllowance({ monotonicMs: () => now }, INTERVAL_MS));
   });
