@@ -16,12 +16,15 @@ import {
   timeout,
   timer,
 } from 'rxjs';
+import { Registry } from 'prom-client';
 import { TYPES } from '../container/identifiers';
 import type { Clock } from '../src/clock';
 import { type Election, SOLE_REPLICA } from '../src/cluster/election';
 import { errorText } from '../src/error-text';
+import { createLogger, type Logger } from '../src/logger';
 import { UNSAMPLED_WORK, type WorkNotice } from '../src/metrics/event-loop-lag';
 import { scrubSecrets } from '../src/redact';
+import { SinkFailures } from './sink-failures';
 import type { CollectionResult, MetricSource } from './source';
 
 export interface EngineOptions {
@@ -39,7 +42,7 @@ export interface EngineOptions {
 
 /** Anything that consumes collection results: the registry, /health, the live stream. */
 export interface CollectionSink {
-  /** Must not throw; the engine isolates a sink that does anyway. */
+  /** Must not throw; the engine isolates a sink that does anyway, logs and counts it (SinkFailures). */
   apply(result: CollectionResult): void;
 }
 
@@ -56,6 +59,7 @@ export interface CollectionSink {
 export class CollectionEngine {
   readonly results$: Observable<CollectionResult>;
   private running?: Subscription;
+  private readonly sinkFailures: SinkFailures;
 
   constructor(
     @multiInject(TYPES.MetricSource) private readonly sources: readonly MetricSource[],
@@ -64,8 +68,11 @@ export class CollectionEngine {
     @inject(TYPES.Clock) private readonly clock: Clock,
     @inject(TYPES.Election) private readonly election: Election = SOLE_REPLICA,
     @inject(TYPES.WorkNotice) private readonly work: WorkNotice = UNSAMPLED_WORK,
+    @inject(TYPES.Registry) registry: Registry = new Registry(),
+    @inject(TYPES.Logger) logger: Logger = createLogger('warn'),
   ) {
     this.results$ = merge(...sources.map((source) => this.pipeline(source))).pipe(share());
+    this.sinkFailures = new SinkFailures(registry, logger, this.sourceNames, options.secrets);
   }
 
   get sourceNames(): readonly string[] {
@@ -78,13 +85,15 @@ export class CollectionEngine {
     this.election.start?.();
     for (const source of this.sources) source.start?.();
     this.running = this.results$.subscribe((result) => {
-      for (const sink of this.sinks) {
+      this.sinks.forEach((sink, index) => {
+        // A sink's own bug must not end the stream for the other sinks, nor go unseen.
         try {
           sink.apply(result);
-        } catch {
-          // A sink's own bug must not end the stream for the other sinks.
+          this.sinkFailures.applied(index, result.source);
+        } catch (error) {
+          this.sinkFailures.failed(index, sink, result.source, error);
         }
-      }
+      });
     });
   }
 
