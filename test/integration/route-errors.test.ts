@@ -12,7 +12,7 @@ async function fetchStatus(port: number, path: string): Promise<number> {
   return response.status;
 }
 
-/** Issue 9, case 10: what a failing route (an embedding application's included) does to the server. */
+/** What a failing route (an embedding application's included) does to the server. */
 describe('case 10: a route that fails', () => {
   let service: RunningService;
   const releases: Record<string, number> = {};

@@ -175,7 +175,7 @@ describe('CollectionEngine (marble)', () => {
   });
 });
 
-describe('CollectionEngine with a cluster election (issue 14, marble)', () => {
+describe('CollectionEngine with a cluster election (marble)', () => {
   let scheduler: TestScheduler;
   let clock: Clock;
 
