@@ -26,7 +26,7 @@ export const LIMITS = {
     kind: 'target',
     max: 5,
     unit: 'ms',
-    reason: 'target: every source's families plus a busy app’s request series in under 5 ms at p99',
+    reason: 'target: the families of every source plus a busy app’s request series in under 5 ms at p99',
   },
   trackedThroughputRatio: {
     kind: 'budget',
