@@ -17,14 +17,13 @@ export interface OwnFamilyConfiguration {
  * `getMetricsAsJSON()`) read the metric, whose collect() copies the same samples into it through
  * its public methods when they do.
  */
-export function registerOwnFamily(type: 'counter' | 'gauge', { name, help, labelNames, registry, family }: OwnFamilyConfiguration): Counter | Gauge {
+export function registerOwnFamily(type: 'counter' | 'gauge', { name, help, labelNames, registry, family }: OwnFamilyConfiguration): void {
   const registers = [registry];
   const metric =
     type === 'counter'
       ? new Counter({ name, help, labelNames, registers, collect() { refill(this, family().values, (labels, value) => this.inc(labels, value)); } })
       : new Gauge({ name, help, labelNames, registers, collect() { refill(this, family().values, (labels, value) => this.set(labels, value)); } });
   readFamilyFrom(metric, { get: family });
-  return metric;
 }
 
 function refill(metric: Counter | Gauge, values: readonly ExposedValue[], put: (labels: ExposedLabels, value: number) => void): void {
