@@ -1,8 +1,8 @@
 /**
  * Every limit the bench checks, in one place, each with its reason.
  *
- * A `budget` is a promise made to users (the seed requirements) or a floor that guards against a
- * regression; missing one makes `npm run bench` exit non-zero. A `target` is what issue 5 aims
+ * A `budget` is a promise made to users (the service's requirements) or a floor that guards against a
+ * regression; missing one makes `npm run bench` exit non-zero. A `target` is what the project aims
  * for: it is reported beside the measurement, and enforced only with `--strict`, because on a
  * shared 2-core machine one noisy run must not fail CI for a figure far inside the promises.
  */
@@ -20,43 +20,43 @@ export const LIMITS = {
     kind: 'budget',
     max: 100,
     unit: 'ms',
-    reason: 'seed: /metrics answers in under 100 ms; measured at p99 under 10 concurrent scrapers while the app serves traffic',
+    reason: 'promise: /metrics answers in under 100 ms; measured at p99 under 10 concurrent scrapers while the app serves traffic',
   },
   scrapeP99TargetMs: {
     kind: 'target',
     max: 5,
     unit: 'ms',
-    reason: 'issue 5: the full catalog plus a busy app’s request series in under 5 ms at p99',
+    reason: 'target: the families of every source plus a busy app’s request series in under 5 ms at p99',
   },
   trackedThroughputRatio: {
     kind: 'budget',
     min: 0.8,
     unit: '× plain uWS',
-    reason: 'seed: no slowdown of the application; naive prom-client counting measured 0.70, so below 0.80 tracking is back in that territory',
+    reason: 'promise: no slowdown of the application; naive prom-client counting measured 0.70, so below 0.80 tracking is back in that territory',
   },
   trackedThroughputTargetRatio: {
     kind: 'target',
     min: 0.9,
     unit: '× plain uWS',
-    reason: 'issue 5: request tracking costs at most 10 % of plain uWS throughput',
+    reason: 'target: request tracking costs at most 10 % of plain uWS throughput',
   },
   collectionCpuPercent: {
     kind: 'budget',
     max: 5,
     unit: '% of a core',
-    reason: 'seed: collection uses under 5 % CPU (stated at the default 15 s interval)',
+    reason: 'promise: collection uses under 5 % CPU (stated at the default 15 s interval)',
   },
   collectionCpuTargetPercent: {
     kind: 'target',
     max: 0.5,
     unit: '% of a core',
-    reason: 'issue 5: collection under 0.5 % of one core at the 15 s interval',
+    reason: 'target: collection under 0.5 % of one core at the 15 s interval',
   },
   collectionRssMb: {
     kind: 'budget',
     max: 50,
     unit: 'MB',
-    reason: 'seed: collection uses under 50 MB RAM; the service with every source, minus the same service idle',
+    reason: 'promise: collection uses under 50 MB RAM; the service with every source, minus the same service idle',
   },
   collectionHeapGrowthMb: {
     kind: 'budget',
@@ -86,19 +86,19 @@ export const LIMITS = {
     kind: 'target',
     max: 1,
     unit: '× the three Go exporters',
-    reason: 'issue 11: at the 15 s cadence the whole process uses no more CPU than node_exporter, postgres_exporter and redis_exporter together',
+    reason: 'footprint: at the 15 s cadence the whole process uses no more CPU than node_exporter, postgres_exporter and redis_exporter together',
   },
   footprintRestCpuPercent: {
     kind: 'target',
     max: 0.1,
     unit: '% of a core',
-    reason: 'issue 11: between collections and scrapes the process all but sleeps',
+    reason: 'footprint: between collections and scrapes the process all but sleeps',
   },
   footprintRssMb: {
     kind: 'target',
     max: 60,
     unit: 'MB',
-    reason: 'issue 11: the whole process with every source on, peak RSS (the Go exporters together: about 51 MB)',
+    reason: 'footprint: the whole process with every source on, peak RSS (the Go exporters together: about 51 MB)',
   },
 } as const satisfies Record<string, Limit>;
 

@@ -12,7 +12,7 @@ export interface TelemetryRateOptions {
    * past 65 535 QoS 1 messages in flight, so each may carry at most MAX_MESSAGES_PER_PUBLISHER.
    */
   readonly publishers?: number;
-  /** Counting processes, each an `mqtt` source in one share group of this run's own (issue 14). */
+  /** Counting processes, each an `mqtt` source in one share group of this run's own. */
   readonly replicas?: number;
   /** Messages go round-robin to iotflow-bench/<run>/devices/bench-<i>/telemetry/sensors, i < devices. */
   readonly devices?: number;

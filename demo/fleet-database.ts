@@ -11,7 +11,7 @@ export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const FLEET_DATABASE_MARK = 'iotflow-metrics simulated fleet: safe to drop';
 
 /**
- * IoTFlow's tables as the metrics catalog describes them: `users`, `devices` (the `iotflow`
+ * IoTFlow's tables as the iotflow source reads them: `users`, `devices` (the `iotflow`
  * source reads status and last_seen) and `device_auth`.
  */
 export const IOTFLOW_SCHEMA_SQL = `

@@ -16,7 +16,7 @@ export interface EngineOptions {
 
 /** Anything that consumes collection results: the registry, /health, the live stream. */
 export interface CollectionSink {
-  /** Must not throw; the engine isolates a sink that does anyway. */
+  /** Must not throw; the engine isolates a sink that does anyway, logs and counts it (SinkFailures). */
   apply(result: CollectionResult): void;
 }
 

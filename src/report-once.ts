@@ -23,6 +23,11 @@ export class ReportedOnce {
     return !known;
   }
 
+  /** The problem of `key` is over: it is reported again if it comes back. */
+  forget(key: string): void {
+    this.keys.delete(key);
+  }
+
   /** Keys remembered now. */
   get size(): number {
     return this.keys.size;

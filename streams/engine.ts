@@ -16,14 +16,17 @@ import {
   timeout,
   timer,
 } from 'rxjs';
+import { Registry } from 'prom-client';
 import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import { type Election, SOLE_REPLICA } from '../src/cluster/election';
 import { errorText } from '../src/error-text';
+import { createLogger, type Logger } from '../src/logger';
 import { UNSAMPLED_WORK, type WorkNotice } from '../src/metrics/event-loop-lag';
 import { scrubSecrets } from '../src/redact';
 import type { CollectionRunner, CollectionSink, EngineOptions } from '../src/collection';
 import type { CollectionResult, MetricSource } from '../src/source';
+import { SinkFailures } from './sink-failures';
 
 /**
  * Merges every source into one stream of collection results.
@@ -38,6 +41,7 @@ import type { CollectionResult, MetricSource } from '../src/source';
 export class CollectionEngine implements CollectionRunner {
   readonly results$: Observable<CollectionResult>;
   private running?: Subscription;
+  private readonly sinkFailures: SinkFailures;
 
   constructor(
     @multiInject(TYPES.MetricSource) private readonly sources: readonly MetricSource[],
@@ -46,8 +50,11 @@ export class CollectionEngine implements CollectionRunner {
     @inject(TYPES.Clock) private readonly clock: Clock,
     @inject(TYPES.Election) private readonly election: Election = SOLE_REPLICA,
     @inject(TYPES.WorkNotice) private readonly work: WorkNotice = UNSAMPLED_WORK,
+    @inject(TYPES.Registry) registry: Registry = new Registry(),
+    @inject(TYPES.Logger) logger: Logger = createLogger('warn'),
   ) {
     this.results$ = merge(...sources.map((source) => this.pipeline(source))).pipe(share());
+    this.sinkFailures = new SinkFailures(registry, logger, this.sourceNames, options.secrets);
   }
 
   get sourceNames(): readonly string[] {
@@ -60,13 +67,15 @@ export class CollectionEngine implements CollectionRunner {
     this.election.start?.();
     for (const source of this.sources) source.start?.();
     this.running = this.results$.subscribe((result) => {
-      for (const sink of this.sinks) {
+      this.sinks.forEach((sink, index) => {
+        // A sink's own bug must not end the stream for the other sinks, nor go unseen.
         try {
           sink.apply(result);
-        } catch {
-          // A sink's own bug must not end the stream for the other sinks.
+          this.sinkFailures.applied(index, result.source);
+        } catch (error) {
+          this.sinkFailures.failed(index, sink, result.source, error);
         }
-      }
+      });
     });
   }
 

@@ -74,7 +74,7 @@ export class MqttSource implements MetricSource {
       protocolVersion: 5,
       properties: { receiveMaximum: 65_535 },
       // mqtt-packet otherwise keeps 65 536 two-byte Buffers for packet ids and lengths: 7.8 MB of
-      // RSS for a client that writes a handful of packets a minute (issue 11, footprint suite).
+      // RSS for a client that writes a handful of packets a minute (footprint suite).
       writeCache: false,
     });
     this.client = client;

@@ -21,12 +21,12 @@ interface InfoField {
   readonly field: string;
 }
 
-/** Every catalog row that is one numeric INFO field, and maxmemory. */
+/** Every family that is one numeric INFO field, and maxmemory. */
 const INFO_FIELDS: readonly InfoField[] = [
   { metric: 'redis_memory_used_bytes', help: 'Bytes allocated by Redis (used_memory)', type: 'gauge', section: 'memory', field: 'used_memory' },
   { metric: 'redis_memory_peak_bytes', help: 'Peak bytes allocated by Redis (used_memory_peak)', type: 'gauge', section: 'memory', field: 'used_memory_peak' },
   { metric: 'redis_memory_fragmentation_ratio', help: 'Resident memory over used memory (mem_fragmentation_ratio)', type: 'gauge', section: 'memory', field: 'mem_fragmentation_ratio' },
-  // Not in the catalog: the alerts compare used memory against it, and it can change at run time (CONFIG SET).
+  // maxmemory: the alerts compare used memory against it, and it can change at run time (CONFIG SET).
   { metric: 'redis_memory_max_bytes', help: 'Memory limit set by maxmemory, 0 for none (maxmemory)', type: 'gauge', section: 'memory', field: 'maxmemory' },
   { metric: 'redis_keys_evicted_total', help: 'Keys evicted by maxmemory, as counted by Redis (evicted_keys)', type: 'counter', section: 'stats', field: 'evicted_keys' },
   { metric: 'redis_keys_expired_total', help: 'Keys expired, as counted by Redis (expired_keys)', type: 'counter', section: 'stats', field: 'expired_keys' },
@@ -69,7 +69,7 @@ export interface RedisSamples {
 }
 
 /**
- * Maps parsed INFO to the catalog's samples. A field that is missing or not a number leaves its
+ * Maps parsed INFO to the source's samples. A field that is missing or not a number leaves its
  * metric out (never NaN) and is named in `problems`; the other metrics stay. A reply with none
  * of the fields is not an INFO reply, and throws.
  */

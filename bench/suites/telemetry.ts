@@ -1,7 +1,7 @@
 /**
  * telemetry: how many telemetry messages per second, published through Mosquitto, the `mqtt`
  * source counts with none lost, and where it starts losing; with one replica, and with three
- * replicas in one share group (issue 14), whose counts must sum to the messages sent. Each step
+ * replicas in one share group, whose counts must sum to the messages sent. Each step
  * publishes a larger burst (QoS 1, as fast as its publisher processes can; more processes for a
  * higher rate) and compares the count exactly, in one or more rounds; stepping stops at the first
  * step that loses messages. Past the rate the sources keep up with, Mosquitto's queue for a source

@@ -4,7 +4,7 @@ import type * as Pg from 'pg';
  * pg, loaded without Node's fetch: the service's code takes pg from here, never from 'pg' itself.
  * As it loads, pg asks whether it runs in a Cloudflare Worker by constructing a `Response`; on Node
  * 20 that first touch of the global loads Node's whole fetch implementation (undici, web streams,
- * http2): 3.3 MB of RSS in this service (issue 11) for a question whose answer is no. Without the
+ * http2): 3.3 MB of RSS in this service for a question whose answer is no. Without the
  * global, pg takes Node's sockets; the global is then put back as it was (still loaded on first use).
  */
 function loadPg(): typeof Pg {

@@ -1,11 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Metric } from 'prom-client';
-import { exposedFamilyOf, type ExposedFamily } from './exposed-metric';
-
-/** Anything read as a family: a prom-client metric once its reading is made an ExposedFamily. */
-export interface FamilySource {
-  get(): ExposedFamily | Promise<ExposedFamily>;
-}
+import { exposedFamilyOf, readFamilyFrom, type ExposedFamily, type FamilySource } from './exposed-metric';
 
 /**
  * A metric's reading, reused by later scrapes until it is stale: older than `maxAgeMs`, or marked
@@ -54,21 +49,11 @@ export class CachedReading {
 }
 
 /**
- * The readings /metrics reuses, by metric. The metric stays in the registry as it is, so
- * prom-client's own readers read it afresh; only /metrics goes through the reading.
- */
-const readings = new WeakMap<object, CachedReading>();
-
-/**
  * Lets /metrics reuse readings of `metric` (see CachedReading); the reading is returned for its
  * changed(). `adapt` adds to each reading what prom-client does not have (native histograms).
  */
 export function reuseReadings(metric: Metric, maxAgeMs = Infinity, nowMs?: () => number, adapt: (family: ExposedFamily) => ExposedFamily = (family) => family): CachedReading {
   const reading = new CachedReading({ get: async () => adapt(exposedFamilyOf(await metric.get())) }, maxAgeMs, nowMs);
-  readings.set(metric, reading);
+  readFamilyFrom(metric, reading);
   return reading;
-}
-
-export function reusedReadingOf(metric: object): CachedReading | undefined {
-  return readings.get(metric);
 }

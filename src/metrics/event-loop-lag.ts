@@ -12,7 +12,7 @@ export interface WorkNotice {
 /** For parts used without a sampler (unit tests, benches). */
 export const UNSAMPLED_WORK: WorkNotice = { noteWork: () => undefined, holdWork: () => () => undefined };
 
-/** A sampling period under 200 ms catches every block of 200 ms at least 100 ms late (issue 11). */
+/** A sampling period under 200 ms catches every block of 200 ms at least 100 ms late. */
 const SAMPLING_MS = 100;
 /** Samples in a row without work after which sampling rests: one, so 0.1 s past the work, for its continuations (a reply written after gzip, the rest of a burst of messages). */
 const QUIET_SAMPLES_BEFORE_REST = 1;

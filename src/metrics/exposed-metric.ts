@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Histogram } from 'prom-client';
 import type { NativeHistogram } from './native-histogram';
 
 export const EXPOSED_TYPES = ['counter', 'gauge', 'histogram', 'summary'] as const;
@@ -40,15 +40,6 @@ export interface ExposedFamily {
   readonly writeEncodedMetrics?: (write: (metric: Buffer) => void) => void;
 }
 
-/** A metric whose family /metrics reads as it is, without a promise. */
-export interface ExposedMetric {
-  exposedFamily(): ExposedFamily;
-}
-
-export function isExposedMetric(metric: object): metric is ExposedMetric {
-  return 'exposedFamily' in metric && typeof metric.exposedFamily === 'function';
-}
-
 /** What prom-client's get() answers. */
 export type PromClientFamily = Awaited<ReturnType<Histogram['get']>>;
 
@@ -66,64 +57,22 @@ function isExposedType(type: string): type is ExposedType {
   return EXPOSED_TYPES.some((known) => known === type);
 }
 
-const NO_LABELS: ExposedLabels = Object.freeze({});
-
-type PromClientMetricClass = new (...args: any[]) => { get(): Promise<PromClientFamily>; reset(): void };
+/** Anything read as a family: our own metrics, or a prom-client metric's reading made an ExposedFamily. */
+export interface FamilySource {
+  get(): ExposedFamily | Promise<ExposedFamily>;
+}
 
 /**
- * A prom-client metric class whose samples are kept by its owner, not in prom-client's label map:
- * prom-client's readers (`registry.metrics()`, `getMetricsAsJSON()`, `get()`) and /metrics see
- * the same samples.
+ * How /metrics reads a registered metric instead of its prom-client get(), by metric: the family
+ * as its owner keeps it (counts rendered once, no promise), or a reading reused across scrapes.
+ * The metric stays in the registry as it is, so prom-client's own readers read it as always.
  */
-function exposedMetricClass<Base extends PromClientMetricClass>(base: Base) {
-  return class extends base implements ExposedMetric {
-    readonly exposedFamily: () => ExposedFamily;
-    private readonly resetSamples: (() => void) | undefined;
+const familySources = new WeakMap<object, FamilySource>();
 
-    constructor(...args: any[]) {
-      super(...args);
-      const config: ExposedMetricConfiguration = args[0];
-      this.exposedFamily = config.exposedFamily;
-      this.resetSamples = config.resetSamples;
-    }
-
-    /** `registry.resetMetrics()`; prom-client's constructor calls it too, while the owner has no samples yet. */
-    override reset(): void {
-      super.reset();
-      this.resetSamples?.();
-    }
-
-    /** What `registry.metrics()` reads instead of get() when a metric has it; Histogram's get() reads it too. */
-    getForPromString() {
-      const { name, help, type, values } = this.exposedFamily();
-      // Histogram's get() moves `sharedLabels` into `labels`; ours are all in `labels` already.
-      // `aggregator`: how prom-client's cluster mode merges the family across workers (its default).
-      return Promise.resolve({ name, help, type, aggregator: 'sum' as const, values: values.map((value) => ({ ...value, sharedLabels: NO_LABELS })) });
-    }
-
-    override async get(): Promise<PromClientFamily> {
-      // Copies: getMetricsAsJSON() with default labels replaces the labels of the values it gets.
-      return { ...(await super.get()), values: this.exposedFamily().values.map(({ value, labels, metricName }) => ({ value, labels, metricName })) };
-    }
-  };
+export function readFamilyFrom(metric: object, source: FamilySource): void {
+  familySources.set(metric, source);
 }
 
-const EXPOSED_METRIC_CLASSES = { counter: exposedMetricClass(Counter), gauge: exposedMetricClass(Gauge), histogram: exposedMetricClass(Histogram) };
-
-export interface ExposedMetricConfiguration {
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames?: readonly string[];
-  /** A histogram's bucket bounds, as prom-client's Histogram takes them. */
-  readonly buckets?: number[];
-  readonly registers: Registry[];
-  /** The family as it is now: read by /metrics at every scrape, by prom-client when asked. */
-  readonly exposedFamily: () => ExposedFamily;
-  /** What `registry.resetMetrics()` does to the samples; nothing when left out. */
-  readonly resetSamples?: () => void;
-}
-
-/** Registers a prom-client metric of `type` that reads its samples from `config.exposedFamily`. */
-export function registerExposedMetric(type: keyof typeof EXPOSED_METRIC_CLASSES, config: ExposedMetricConfiguration): ExposedMetric {
-  return new EXPOSED_METRIC_CLASSES[type](config);
+export function familySourceOf(metric: object): FamilySource | undefined {
+  return familySources.get(metric);
 }

@@ -1,7 +1,6 @@
 import type { Histogram, Registry } from 'prom-client';
-import { reusedReadingOf } from './cached-reading';
 import type { SourceSelection } from './source-selection';
-import { exposedFamilyOf, isExposedMetric, type ExposedFamily, type ExposedLabels, type ExposedType, type ExposedValue } from './exposed-metric';
+import { exposedFamilyOf, familySourceOf, type ExposedFamily, type ExposedLabels, type ExposedType, type ExposedValue } from './exposed-metric';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -86,7 +85,7 @@ export class Exposition {
     for (const metric of this.registry.getMetricsAsArray()) {
       if (selection && !selection.readsFamily(metric.name)) continue;
       try {
-        const reading = isExposedMetric(metric) ? metric.exposedFamily() : (reusedReadingOf(metric)?.get() ?? readPromClientMetric(metric));
+        const reading = familySourceOf(metric)?.get() ?? readPromClientMetric(metric);
         const family = isPromise(reading) ? await reading : reading;
         families.push(selection ? selection.restrict(family) : family);
       } catch (error) {

@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type Clock, systemClock } from '../clock';
 import { reuseReadings } from './cached-reading';
 import { EventLoopLag } from './event-loop-lag';
@@ -17,37 +17,29 @@ const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_act
  */
 const RUNTIME_READING_MAX_AGE_MS = 1000;
 
-type DefaultCollector = (registry: Registry, config: object) => void;
+/**
+ * prom-client's event-loop sampler, left idle: collectDefaultMetrics() always starts it, and at its
+ * default period (10 ms) it wakes the process for ever; EventLoopLag serves the same gauges,
+ * sampling only while there is work. The longest period a timer takes (about 24.8 days).
+ */
+const IDLE_EVENT_LOOP_SAMPLING_MS = 2 ** 31 - 1;
+
+const EVENT_LOOP_LAG_PREFIX = 'nodejs_eventloop_lag_';
 
 /**
- * prom-client's default metrics (collectDefaultMetrics.metricsList, in its order), with its
- * event-loop sampler replaced: that one wakes the process every period for ever, EventLoopLag
- * serves the same gauges sampling only while there is work. Listed one by one so a bundler sees
- * them; test/unit/event-loop-lag.test.ts holds the list to prom-client's.
+ * A registry with prom-client's default metrics, in its order, the event-loop gauges served by
+ * `eventLoopLag`. The defaults are made by collectDefaultMetrics() in a registry of their own and
+ * moved over with registerMetric(), so ours take the place of prom-client's gauges.
  */
-export const DEFAULT_COLLECTORS: ReadonlyArray<readonly [string, DefaultCollector | 'eventLoopLag']> = [
-  ['processCpuTotal', require('prom-client/lib/metrics/processCpuTotal')],
-  ['processStartTime', require('prom-client/lib/metrics/processStartTime')],
-  ['osMemoryHeap', require('prom-client/lib/metrics/osMemoryHeap')],
-  ['processOpenFileDescriptors', require('prom-client/lib/metrics/processOpenFileDescriptors')],
-  ['processMaxFileDescriptors', require('prom-client/lib/metrics/processMaxFileDescriptors')],
-  ['eventLoopLag', 'eventLoopLag'],
-  ['processResources', require('prom-client/lib/metrics/processResources')],
-  ['processHandles', require('prom-client/lib/metrics/processHandles')],
-  ['processRequests', require('prom-client/lib/metrics/processRequests')],
-  ['heapSizeAndUsed', require('prom-client/lib/metrics/heapSizeAndUsed')],
-  ['heapSpacesSizeAndUsed', require('prom-client/lib/metrics/heapSpacesSizeAndUsed')],
-  ['version', require('prom-client/lib/metrics/version')],
-  ['gc', require('prom-client/lib/metrics/gc')],
-];
-
 export function createRegistry(clock: Clock = systemClock, eventLoopLag: EventLoopLag = new EventLoopLag()): Registry {
+  const defaults = new Registry();
+  collectDefaultMetrics({ register: defaults, eventLoopMonitoringPrecision: IDLE_EVENT_LOOP_SAMPLING_MS });
   const registry = new Registry();
-  for (const [, collector] of DEFAULT_COLLECTORS) {
-    if (collector === 'eventLoopLag') eventLoopLag.register(registry);
-    else collector(registry, {});
+  for (const metric of defaults.getMetricsAsArray()) {
+    if (LINT_FAILING_DEFAULT_METRICS.includes(metric.name)) continue;
+    if (!metric.name.startsWith(EVENT_LOOP_LAG_PREFIX)) registry.registerMetric(defaults.getSingleMetric(metric.name)!);
+    else if (registry.getSingleMetric(`${EVENT_LOOP_LAG_PREFIX}seconds`) === undefined) eventLoopLag.register(registry);
   }
-  for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
   for (const { name } of registry.getMetricsAsArray()) {
     reuseReadings(registry.getSingleMetric(name)!, RUNTIME_READING_MAX_AGE_MS, () => clock.monotonicMs());
   }

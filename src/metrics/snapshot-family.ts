@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
-import { registerExposedMetric, type ExposedFamily, type ExposedValue } from './exposed-metric';
+import type { ExposedFamily, ExposedValue } from './exposed-metric';
+import { registerOwnFamily } from './own-family';
 
 /**
  * A metric family whose whole set of series is replaced at once, by the sink, after each
@@ -11,7 +12,7 @@ export class SnapshotFamily {
 
   constructor(name: string, help: string, type: 'counter' | 'gauge', labelNames: readonly string[], registry: Registry) {
     this.family = { name, help, type, values: [] };
-    registerExposedMetric(type, { name, help, labelNames, registers: [registry], exposedFamily: () => this.family, resetSamples: () => this.replace([]) });
+    registerOwnFamily(type, { name, help, labelNames, registry, family: () => this.family });
   }
 
   replace(values: readonly ExposedValue[]): void {

@@ -8,13 +8,13 @@ export const MAX_TABLES = 500;
 export const TABLE_METRICS: readonly MetricDescriptor[] = [
   {
     name: 'database_table_rows',
-    help: `Rows per table: counted exactly for the smallest tables within DB_EXACT_COUNT_BUDGET_ROWS (each at most DB_EXACT_COUNT_MAX_ROWS), the catalog's estimate for the rest; absent while a table to count is locked`,
+    help: `Rows per table: counted exactly for the smallest tables within DB_EXACT_COUNT_BUDGET_ROWS (each at most DB_EXACT_COUNT_MAX_ROWS), PostgreSQL's estimate (pg_class) for the rest; absent while a table to count is locked`,
     type: 'gauge',
     labelNames: ['table'],
   },
   {
     name: 'database_collection_tables',
-    help: 'Tables of the last collection by how database_table_rows was taken: exact (counted), estimate (catalog), skipped (locked)',
+    help: 'Tables of the last collection by how database_table_rows was taken: exact (counted), estimate (pg_class), skipped (locked)',
     type: 'gauge',
     labelNames: ['row_count'],
   },

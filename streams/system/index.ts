@@ -35,7 +35,7 @@ const COLLECTORS: Readonly<Record<SystemCollectorName, new (context: CollectorCo
   info: InfoCollector,
 };
 
-/** Host CPU, memory, load, filesystems, block-device I/O and network counters (catalog §1). */
+/** Host CPU, memory, load, filesystems, block-device I/O and network counters. */
 @injectable()
 export class SystemSource implements MetricSource {
   readonly name = 'system';

@@ -615,7 +615,8 @@ describe('createInstrumentedPool (library export)', () => {
           .filter((value) => value.metricName === undefined || value.metricName === `${name}_count`)
           .map((value) => [value.labels.operation, value.value]),
       );
-    const expected = { select: 4, insert: 1, update: 1, delete: 1, other: 1 };
+    // The CTE counts as other: the operation is the statement's first keyword.
+    const expected = { select: 3, insert: 1, update: 1, delete: 1, other: 2 };
     expect(await values('database_queries_total')).toEqual(expected);
     expect(await values('database_query_duration_seconds')).toEqual(expected);
   });

@@ -5,7 +5,7 @@ import { eventually, startService, type RunningService } from '../support/servic
 
 // With the election's store unreachable no replica can hold it, and every replica used to stand
 // by: the shared sources vanished from /metrics and /health said ok while the database was down.
-describe('a cluster election whose database is unreachable (issue 14)', () => {
+describe('a cluster election whose database is unreachable', () => {
   let service: RunningService;
 
   beforeAll(async () => {

@@ -11,8 +11,8 @@ const FAST = { SOURCES: 'mqtt', COLLECTION_INTERVAL_SECONDS: '1', MQTT_SYS_INTER
 const SECRET = 'pw-Qx7%vT';
 const urlFor = (port: number) => `mqtt://exporter:${encodeURIComponent(SECRET)}@127.0.0.1:${port}`;
 
-/** The catalog's $SYS topics (Mosquitto 2 names), as this test reads them with a client of its own. */
-const CATALOG_SYS_TOPICS: Record<string, string> = {
+/** The $SYS topics the families are read from (Mosquitto 2 names), as this test reads them with a client of its own. */
+const SYS_TOPICS: Record<string, string> = {
   mqtt_connections_total: 'clients/total',
   mqtt_connections_active: 'clients/connected',
   mqtt_messages_received_total: 'messages/received',
@@ -82,11 +82,11 @@ describe('mqtt source against a Mosquitto of its own', () => {
           const samples = await readSamples(service.port);
           const uptime = sampleValue(samples, 'mqtt_broker_uptime_seconds');
           const candidates = [rounds.get(uptime!), uptimeOf(latest) === uptime ? latest : undefined];
-          const shown = Object.fromEntries(Object.keys(CATALOG_SYS_TOPICS).map((name) => [name, sampleValue(samples, name)]));
+          const shown = Object.fromEntries(Object.keys(SYS_TOPICS).map((name) => [name, sampleValue(samples, name)]));
           // The broker's first round predates every client and reads all zeros: wait for a live one.
           if (!(shown['mqtt_connections_active']! >= 3 && shown['mqtt_bytes_sent_total']! > 0)) return undefined;
           const published = (values: Map<string, string> | undefined) =>
-            values && Object.fromEntries(Object.entries(CATALOG_SYS_TOPICS).map(([name, topic]) => [name, Number(values.get(topic))]));
+            values && Object.fromEntries(Object.entries(SYS_TOPICS).map(([name, topic]) => [name, Number(values.get(topic))]));
           if (candidates.some((values) => JSON.stringify(published(values)) === JSON.stringify(shown))) return true;
           throw new Error(`at uptime ${uptime} /metrics shows ${JSON.stringify(shown)}, $SYS said ${JSON.stringify(published(candidates[0] ?? candidates[1]))}`);
         },

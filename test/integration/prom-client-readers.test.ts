@@ -1,6 +1,7 @@
-import { AggregatorRegistry, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, type Registry } from 'prom-client';
 import { TYPES } from '../../src/tokens';
 import { Exposition } from '../../src/metrics/exposition';
+import { RequestDurationHistogram } from '../../src/metrics/http/request-duration-histogram';
 import { get } from '../support/http';
 import { eventually, startService, type RunningService } from '../support/service';
 import { openStream, type StreamClient } from '../support/websocket';
@@ -44,7 +45,8 @@ describe('the injected registry read by prom-client itself (an embedding applica
   it('holds prom-client metrics only: the source families, the request metrics and the stream metrics alike', () => {
     expect(registry.getSingleMetric('redis_status')).toBeInstanceOf(Gauge);
     expect(registry.getSingleMetric('http_requests_total')).toBeInstanceOf(Counter);
-    expect(registry.getSingleMetric('http_request_duration_seconds')).toBeInstanceOf(Histogram);
+    // prom-client's Histogram interface over the request series.
+    expect(registry.getSingleMetric('http_request_duration_seconds')).toBeInstanceOf(RequestDurationHistogram);
     expect(registry.getSingleMetric('stream_clients')).toBeInstanceOf(Gauge);
   });
 

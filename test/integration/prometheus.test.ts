@@ -11,7 +11,7 @@ import { databaseUrl } from '../support/postgres';
 import { eventually, spawnService, type SpawnedService } from '../support/service';
 
 /**
- * The catalog's documented exceptions: the seven gauges whose names end in _total (it lists four
+ * The documented exceptions (docs/metrics.md): the seven gauges whose names end in _total (four
  * the consumers query, then mqtt_subscriptions_total, mqtt_topics_total and iotflow_users_total
  * of the same family of names); the contract names stay.
  */
@@ -43,7 +43,7 @@ describe('the /metrics output as Prometheus sees it (every source enabled)', () 
     await database?.drop();
   });
 
-  it('passes promtool check metrics but for the catalog\'s seven documented exceptions, every source up', async () => {
+  it('passes promtool check metrics but for the seven documented exceptions, every source up', async () => {
     // Every source up, so every family is in the output.
     for (const source of SOURCE_NAMES) await waitUntilUp(port, source);
     const samples = await readSamples(port);

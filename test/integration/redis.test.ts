@@ -68,7 +68,7 @@ describe('redis source against the local Redis (127.0.0.1:6379)', () => {
     client.disconnect();
   });
 
-  it('exposes every catalog row with its type', async () => {
+  it('exposes every family of the reference with its type', async () => {
     const { samples, type } = await scrape(service.port);
     for (const { name, type: kind } of REDIS_METRICS) expect({ name, type: type.get(name) }).toEqual({ name, type: kind });
     expect(sampleValue(samples, 'collector_up', { source: 'redis' })).toBe(1);

@@ -13,7 +13,7 @@ async function fetchStatus(port: number, path: string): Promise<number> {
   return response.status;
 }
 
-/** Issue 9, case 10: what a failing route (an embedding application's included) does to the server. */
+/** What a failing route (an embedding application's included) does to the server. */
 describe.each(ENGINES)('on the %s engine', (engine) => {
   const start = serviceOn(engine);
 

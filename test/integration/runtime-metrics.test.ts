@@ -37,7 +37,7 @@ function blockingSource(): MetricSource & { blockNext: boolean; blocked: boolean
 
 const lagMax = async (port: number) => sampleValue(parseExposition((await get(port, '/metrics')).body).samples, 'nodejs_eventloop_lag_max_seconds');
 
-describe('event-loop lag, sampled while there is work (issue 11)', () => {
+describe('event-loop lag, sampled while there is work', () => {
   let service: RunningService;
   let blocking: ReturnType<typeof blockingSource>;
 

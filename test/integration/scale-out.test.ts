@@ -9,7 +9,7 @@ import { killAllMosquittos, startMosquitto, type Mosquitto } from '../support/mo
 import { sparePort } from '../support/ports';
 import { eventually, ROOT, spawnService, type SpawnedService } from '../support/service';
 
-// Issue 14: three replicas of the built service share the telemetry (MQTT shared subscription)
+// Three replicas of the built service share the telemetry (MQTT shared subscription)
 // and elect one holder for the shared sources (PostgreSQL advisory lock as a lease).
 const INTERVAL_MS = 2000;
 const TELEMETRY_TOPIC = (device: number) => `iotflow/devices/scale-${device}/telemetry/sensors`;
@@ -72,7 +72,7 @@ async function settledSum(replicas: readonly Replica[], expected: number): Promi
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('issue 14: three replicas against their own Mosquitto and database', () => {
+describe('three replicas against their own Mosquitto and database', () => {
   let broker: Mosquitto;
   let database: FleetDatabase;
   let replicas: Replica[] = [];
@@ -141,7 +141,7 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
     const shares = await Promise.all(replicas.map(async (replica) => (await view(replica))!.telemetry));
     // Each member of the shared subscription got its part (Mosquitto hands them round-robin).
     for (const share of shares) expect(share).toBeGreaterThan(5_000);
-    process.stdout.write(`issue 14: 30000 messages counted as ${shares.join(' + ')}\n`);
+    process.stdout.write(`scale-out: 30000 messages counted as ${shares.join(' + ')}\n`);
 
     const workDir = mkdtempSync(path.join(os.tmpdir(), 'iotflow-scale-prometheus-'));
     const webPort = await sparePort();
@@ -192,7 +192,7 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
         return telemetry === 30_000 && devices !== undefined && online !== undefined ? { telemetry, devices, online, ratio } : undefined;
       }, 'the recording rules to record the fleet totals', 100, 200);
       const onlineAfter = await onlineNow();
-      process.stdout.write(`issue 14: recording rules over the three: ${JSON.stringify(recorded)}; the holder showed ${onlineBefore} → ${onlineAfter} online\n`);
+      process.stdout.write(`scale-out: recording rules over the three: ${JSON.stringify(recorded)}; the holder showed ${onlineBefore} → ${onlineAfter} online\n`);
       expect(recorded).toMatchObject({ telemetry: 30_000, devices: 2000 });
       // The fixture's devices fall offline about one a second as their last_seen ages, and the rule lags
       // the holder by a collection, a scrape and an evaluation (a few seconds; 10 allowed on a loaded
@@ -222,7 +222,7 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
       return shown.filter(holds).length === 1 ? alive[shown.findIndex(holds)] : undefined;
     }, 'a successor', 100, 50);
     const takeoverMs = Date.now() - killedAtMs;
-    process.stdout.write(`issue 14: after SIGKILL of the holder, ${successor!.name} showed the shared targets in ${takeoverMs} ms\n`);
+    process.stdout.write(`scale-out: after SIGKILL of the holder, ${successor!.name} showed the shared targets in ${takeoverMs} ms\n`);
     expect(takeoverMs).toBeLessThanOrEqual(2 * INTERVAL_MS);
 
     const before = await telemetrySum(alive);
@@ -255,7 +255,7 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
       await pause(20);
     }
     process.stdout.write(
-      `issue 14: frozen holder ${frozen.name}: ${other.name} took over in ${takeoverMs} ms; after SIGCONT, ${overlaps} of ${readings} readings showed two holders, the last ${lastOverlapMs} ms after SIGCONT\n`,
+      `scale-out: frozen holder ${frozen.name}: ${other.name} took over in ${takeoverMs} ms; after SIGCONT, ${overlaps} of ${readings} readings showed two holders, the last ${lastOverlapMs} ms after SIGCONT\n`,
     );
     expect(takeoverMs).toBeLessThanOrEqual(2 * INTERVAL_MS);
     expect(lastOverlapMs).toBeLessThanOrEqual(INTERVAL_MS);
@@ -282,7 +282,7 @@ describe('issue 14: three replicas against their own Mosquitto and database', ()
       const second = (await view(survivor))!.telemetry;
       return first === second ? second - before : undefined;
     }, 'the survivor to stop counting', 20, 0);
-    process.stdout.write(`issue 14: of 6000 messages, the survivor counted ${counted}; ${6000 - counted} went down with the killed member\n`);
+    process.stdout.write(`scale-out: of 6000 messages, the survivor counted ${counted}; ${6000 - counted} went down with the killed member\n`);
     // Every message published after the kill reached the survivor; of the first 3000 it got its round-robin half.
     expect(counted).toBeGreaterThanOrEqual(3_000 + 1_000);
     expect(counted).toBeLessThan(6_000);

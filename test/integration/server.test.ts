@@ -9,8 +9,8 @@ import { metricValue, readSamples, waitForMetric, waitUntilUp } from '../support
 import { eventually, startService, type RunningService, serviceOn } from '../support/service';
 import { ENGINES } from '../support/engines';
 
-/** Catalog rows this suite owns: §5 app and HTTP, §6 collector health. */
-const CATALOG_ROWS: Record<string, string> = {
+/** Families this suite owns: the app and HTTP ones, and the collector health. */
+const OWN_FAMILIES: Record<string, string> = {
   app_info: 'gauge',
   app_uptime_seconds: 'gauge',
   app_start_time_seconds: 'gauge',
@@ -51,13 +51,13 @@ describe.each(ENGINES)('on the %s engine', (engine) => {
 
     afterAll(() => service.stop());
 
-    it('serves every catalog row it owns with HELP and TYPE', async () => {
+    it('serves every family it owns with HELP and TYPE', async () => {
       await get(service.port, '/health');
       const response = await get(service.port, '/metrics');
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
       const { help, type } = parseExposition(response.body);
-      for (const [name, kind] of Object.entries(CATALOG_ROWS)) {
+      for (const [name, kind] of Object.entries(OWN_FAMILIES)) {
         expect({ name, help: help.has(name), type: type.get(name) }).toEqual({ name, help: true, type: kind });
       }
     });

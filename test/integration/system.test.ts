@@ -5,7 +5,7 @@ import { sampleValue } from '../support/http';
 import { scrape } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';
 
-/** Catalog §1 rows, plus the per-mode CPU counter this source adds. */
+/** The system source's families in the reference, plus the per-mode CPU counter this source adds. */
 const SYSTEM_ROWS: Record<string, string> = {
   system_cpu_usage_percent: 'gauge',
   system_cpu_seconds_total: 'counter',

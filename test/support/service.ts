@@ -11,7 +11,7 @@ export const ROOT = path.join(__dirname, '..', '..');
 
 /**
  * Services of one test process share a telemetry group, and no other: test files running at the
- * same time on the machine's broker would otherwise split each other's messages (issue 14).
+ * same time on the machine's broker would otherwise split each other's messages.
  */
 const TEST_SHARE_GROUP = { MQTT_SHARE_GROUP: `iotflow-metrics-test-${process.pid}` };
 

@@ -1,7 +1,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { createRegistry } from '../../src/metrics/registry';
-import { CachedReading, reusedReadingOf, reuseReadings } from '../../src/metrics/cached-reading';
-import type { ExposedFamily } from '../../src/metrics/exposed-metric';
+import { CachedReading, reuseReadings } from '../../src/metrics/cached-reading';
+import { familySourceOf, type ExposedFamily } from '../../src/metrics/exposed-metric';
 
 /** A metric that counts its reads and answers what `next` says. */
 function countingMetric(next: () => ExposedFamily | Promise<ExposedFamily>) {
@@ -76,7 +76,7 @@ describe('CachedReading', () => {
     const registry = new Registry();
     const gauge = new Gauge({ name: 'wrapped', help: 'w', registers: [registry] });
     const reading = reuseReadings(gauge);
-    expect(reusedReadingOf(gauge)).toBe(reading);
+    expect(familySourceOf(gauge)).toBe(reading);
     gauge.set(5);
     expect(await registry.metrics()).toContain('wrapped 5');
     expect(await reading.get()).toEqual({ name: 'wrapped', help: 'w', type: 'gauge', values: [{ value: 5, labels: {} }] });
@@ -91,7 +91,7 @@ describe('the service registry', () => {
   it('shares each reading of the process and Node.js metrics for one second', async () => {
     let now = 0;
     const registry = createRegistry({ epochMs: () => now, monotonicMs: () => now });
-    const cpu = reusedReadingOf(registry.getSingleMetric('process_cpu_seconds_total')!)!;
+    const cpu = familySourceOf(registry.getSingleMetric('process_cpu_seconds_total')!)!;
     const first = await cpu.get();
     now = 999;
     expect(await cpu.get()).toBe(first);

@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ COLLECTION_INTERVAL_SECONDS: '1' }).collectionTimeoutSeconds).toBe(0.5);
   });
 
-  it('issue 14: telemetry is shared in group iotflow-metrics by default; an empty MQTT_SHARE_GROUP turns sharing off', () => {
+  it('telemetry is shared in group iotflow-metrics by default; an empty MQTT_SHARE_GROUP turns sharing off', () => {
     expect(loadConfig({}).mqttShareGroup).toBe('iotflow-metrics');
     expect(loadConfig({ MQTT_SHARE_GROUP: 'fleet-a' }).mqttShareGroup).toBe('fleet-a');
     expect(loadConfig({ MQTT_SHARE_GROUP: '' }).mqttShareGroup).toBeUndefined();
@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     }
   });
 
-  it('issue 14: CLUSTER_ELECTION is off by default and takes true or false', () => {
+  it('CLUSTER_ELECTION is off by default and takes true or false', () => {
     expect(loadConfig({}).clusterElection).toBe(false);
     expect(loadConfig({ CLUSTER_ELECTION: 'true' }).clusterElection).toBe(true);
     expect(errorOf({ CLUSTER_ELECTION: 'yes' }).message).toBe('CLUSTER_ELECTION="yes" is invalid: expected true or false');

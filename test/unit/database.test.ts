@@ -6,7 +6,7 @@ import { parseServerStats } from '../../streams/database/server';
 const serverRow = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'database', 'server-row.json'), 'utf8')) as Record<string, unknown>;
 
 describe('databaseSamples', () => {
-  it('turns the server figures and the row counts into the catalog samples', () => {
+  it('turns the server figures and the row counts into the samples of the source', () => {
     const rows = new Map([['audit.events', 11], ['Odd Name', 3]]);
     expect(databaseSamples(parseServerStats(serverRow), { rows, exact: 1, estimated: 1, skipped: 1 }, 3)).toEqual([
       { name: 'database_connections_total', value: 7 },

@@ -15,7 +15,7 @@ describe('the Docker image', () => {
     expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['bench', 'test']));
   });
 
-  it('starts the service as `npm start` does: the same node flags, and the glibc arena cap (issue 11)', () => {
+  it('starts the service as `npm start` does: the same node flags, and the glibc arena cap', () => {
     const start = startCommand(ROOT);
     const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'));
     expect(cmd && JSON.parse(cmd[1])).toEqual(['node', ...start.nodeArgs, `dist/${start.script}`]);

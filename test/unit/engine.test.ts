@@ -1,8 +1,10 @@
+import { Registry } from 'prom-client';
 import { defer, map, NEVER, Observable, of, shareReplay, tap, throwError } from 'rxjs';
 import type { Election } from '../../src/cluster/election';
 import { TestScheduler } from 'rxjs/testing';
 import type { Clock } from '../../src/clock';
 import type { CollectionSink } from '../../src/collection';
+import { createLogger } from '../../src/logger';
 import { CollectionEngine } from '../../streams/engine';
 import type { CollectionResult, MetricSource, Sample } from '../../src/source';
 
@@ -145,25 +147,36 @@ describe('CollectionEngine (marble)', () => {
     });
   });
 
-  it('feeds every sink, and a throwing sink does not starve the others', () => {
+  it('feeds every sink; a throwing sink is logged once until it recovers, counted, and does not starve the others', async () => {
     const received: string[] = [];
+    const logged: string[] = [];
+    // Throws on the results of collections 0, 1 and 3 of app (the 2nd recovers), never on db's.
     const throwing: CollectionSink = {
-      apply: () => {
-        throw new Error('sink bug');
+      apply: (result) => {
+        if (result.source === 'app' && result.ok && result.samples[0]?.value !== 2) throw new Error('sink bug with s3cret');
       },
     };
     const recording: CollectionSink = { apply: (result) => received.push(summarize(result)) };
+    const registry = new Registry();
+    const logger = createLogger('warn', (line) => logged.push(line));
     scheduler.run(({ flush }) => {
-      const engine = new CollectionEngine([scriptedSource('app', (n) => of(sample(n)))], [throwing, recording], { intervalMs: 10, timeoutMs: 5 }, clock);
+      const sources = [scriptedSource('app', (n) => of(sample(n))), scriptedSource('db', (n) => of(sample(n)))];
+      const engine = new CollectionEngine(sources, [throwing, recording], { intervalMs: 10, timeoutMs: 5, secrets: ['s3cret'] }, clock, undefined, undefined, registry, logger);
       engine.start();
-      scheduler.schedule(() => void engine.stop(), 25);
+      scheduler.schedule(() => void engine.stop(), 35);
       flush();
     });
-    expect(received).toEqual(['app ok:0', 'app ok:1', 'app ok:2']);
+    expect(received).toEqual(['app ok:0', 'db ok:0', 'app ok:1', 'db ok:1', 'app ok:2', 'db ok:2', 'app ok:3', 'db ok:3']);
+    expect(logged.map((line) => line.replace(/^\S+ /, ''))).toEqual([
+      'error sink 0 (Object) failed to apply a result of source app: sink bug with *** (logged once until it applies one again)\n',
+      'error sink 0 (Object) failed to apply a result of source app: sink bug with *** (logged once until it applies one again)\n',
+    ]);
+    const counted = (await registry.getSingleMetric('collector_sink_errors_total')!.get()).values.map(({ labels, value }) => [labels.source, value]);
+    expect(counted).toEqual([['app', 3], ['db', 0]]);
   });
 });
 
-describe('CollectionEngine with a cluster election (issue 14, marble)', () => {
+describe('CollectionEngine with a cluster election (marble)', () => {
   let scheduler: TestScheduler;
   let clock: Clock;
 

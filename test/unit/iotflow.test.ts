@@ -1,7 +1,7 @@
 import { iotflowSamples, missingTablesMessage } from '../../streams/iotflow';
 
 describe('iotflow', () => {
-  it('maps the query row to the four catalog samples', () => {
+  it('maps the query row to the four samples of the source', () => {
     expect(iotflowSamples({ devices_total: 5, devices_active: 3, devices_online: 2, users_total: 4 })).toEqual([
       { name: 'iotflow_devices_total', value: 5 },
       { name: 'iotflow_devices_active', value: 3 },

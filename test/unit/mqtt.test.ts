@@ -209,7 +209,7 @@ describe('sysSilence', () => {
   });
 });
 
-describe('issue 14: telemetry shared among replicas', () => {
+describe('telemetry shared among replicas', () => {
   it('subscribes to $share/<group>/<filter>, or to the plain filter without a group', () => {
     expect(telemetrySubscription('iotflow/devices/+/telemetry/#', 'iotflow-metrics')).toBe('$share/iotflow-metrics/iotflow/devices/+/telemetry/#');
     expect(telemetrySubscription('iotflow/devices/+/telemetry/#', undefined)).toBe('iotflow/devices/+/telemetry/#');

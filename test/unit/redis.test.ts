@@ -37,7 +37,7 @@ describe('parseRedisInfo', () => {
 });
 
 describe('redisSamples', () => {
-  it('maps a real INFO reply with keys in two databases to every catalog metric', () => {
+  it('maps a real INFO reply with keys in two databases to every family of the source', () => {
     const { samples, problems } = redisSamples(parseRedisInfo(fixture('info-7.0.15-two-dbs.txt')));
     expect(problems).toEqual([]);
     expect(byName(samples)).toEqual({

@@ -57,7 +57,7 @@ describe('RegistrySink', () => {
     expect(await timeouts()).toEqual([10, 10]);
   });
 
-  it('issue 14: a standby result (another replica holds the election) shows nothing of the source, not even collector_up or its down-values', async () => {
+  it('a standby result (another replica holds the election) shows nothing of the source, not even collector_up or its down-values', async () => {
     sink.apply(ok([{ name: 'redis_status', value: 1 }, { name: 'redis_keys_total', value: 42 }]));
     sink.apply({ source: 'redis', ok: false, standby: true, error: 'standby', timestamp: 1_700_000_015_000, durationSeconds: 0 });
     const samples = await scrape(registry);

@@ -21,6 +21,15 @@ describe('ReportedOnce', () => {
     expect(reported.size).toBe(2);
   });
 
+  it('reports a forgotten key again: its problem was over and came back', () => {
+    const reported = new ReportedOnce(10);
+    expect(reported.firstTime('a')).toBe(true);
+    reported.forget('a');
+    reported.forget('never seen');
+    expect(reported.firstTime('a')).toBe(true);
+    expect(reported.size).toBe(1);
+  });
+
   it('keeps at most its capacity, forgetting the least recently seen key first', () => {
     const reported = new ReportedOnce(3);
     for (const key of ['a', 'b', 'c']) expect(reported.firstTime(key)).toBe(true);

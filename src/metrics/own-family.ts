@@ -1,0 +1,34 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { readFamilyFrom, type ExposedFamily, type ExposedLabels, type ExposedValue } from './exposed-metric';
+
+export interface OwnFamilyConfiguration {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly registry: Registry;
+  /** The family as it is now: read by /metrics at every scrape. */
+  readonly family: () => ExposedFamily;
+}
+
+/**
+ * Registers a prom-client Counter or Gauge for a family its owner keeps itself (a source's
+ * snapshot, the request counts), as client_golang's Collector does: /metrics reads the family
+ * from the owner, without a promise; prom-client's own readers (`registry.metrics()`,
+ * `getMetricsAsJSON()`) read the metric, whose collect() copies the same samples into it through
+ * its public methods when they do.
+ */
+export function registerOwnFamily(type: 'counter' | 'gauge', { name, help, labelNames, registry, family }: OwnFamilyConfiguration): void {
+  const registers = [registry];
+  const metric =
+    type === 'counter'
+      ? new Counter({ name, help, labelNames, registers, collect() { refill(this, family().values, (labels, value) => this.inc(labels, value)); } })
+      : new Gauge({ name, help, labelNames, registers, collect() { refill(this, family().values, (labels, value) => this.set(labels, value)); } });
+  readFamilyFrom(metric, { get: family });
+}
+
+function refill(metric: Counter | Gauge, values: readonly ExposedValue[], put: (labels: ExposedLabels, value: number) => void): void {
+  metric.reset();
+  // reset() leaves a 0 sample in a metric without labels, which the family may not have.
+  metric.remove({});
+  for (const { labels, value } of values) put(labels, value);
+}
