@@ -1,9 +1,11 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { ConfigError } from './config-error';
 import { type Cidr, parseCidr } from './http/cidr';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { NamePatterns } from './name-patterns';
+import { serverTlsFiles, sourceTls, type SourceTls } from './tls-files';
 import { SOURCE_NAMES, type SourceName } from '../streams/sources';
+
+export { ConfigError };
 
 
 export interface Config {
@@ -15,7 +17,11 @@ export interface Config {
   readonly sources: ReadonlySet<SourceName>;
   readonly databaseUrl: string;
   readonly redisUrl: string;
+  /** REDIS_TLS_{CA,CERT,KEY}_FILE, with a rediss:// URL only. */
+  readonly redisTls?: SourceTls;
   readonly mqttUrl: string;
+  /** MQTT_TLS_{CA,CERT,KEY}_FILE, with an mqtts:// or wss:// URL only. */
+  readonly mqttTls?: SourceTls;
   readonly logLevel: LogLevel;
   /** Tables counted by `database_table_rows`; empty means every user table (at most 500). */
   readonly dbTables: readonly string[];
@@ -54,18 +60,6 @@ export interface Config {
   /** /stream clients at once, in total and from one client address; more are refused with 503. */
   readonly streamMaxClients: number;
   readonly streamMaxClientsPerAddress: number;
-}
-
-/** A configuration value that cannot be used: names the variable and what it expects. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    expected: string,
-    received: string,
-  ) {
-    super(`${variable}=${JSON.stringify(received)} is invalid: expected ${expected}`);
-    this.name = 'ConfigError';
-  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -212,6 +206,9 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('STREAM_MAX_CLIENTS_PER_ADDRESS', `an integer at most STREAM_MAX_CLIENTS (${streamMaxClients})`, String(streamMaxClientsPerAddress));
   }
 
+  const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']);
+  const mqttUrl = url('MQTT_URL', 'mqtt://127.0.0.1:1883', ['mqtt', 'mqtts', 'tcp', 'ws', 'wss']);
+
   return {
     port: integer('PORT', 5000, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
@@ -219,8 +216,10 @@ export function loadConfig(env: Env): Config {
     collectionTimeoutSeconds,
     sources: new Set(sourcesRaw as SourceName[]),
     databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres', 'postgresql']),
-    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),
-    mqttUrl: url('MQTT_URL', 'mqtt://127.0.0.1:1883', ['mqtt', 'mqtts', 'tcp', 'ws', 'wss']),
+    redisUrl,
+    redisTls: sourceTls('REDIS', 'REDIS_URL', redisUrl, ['rediss'], read),
+    mqttUrl,
+    mqttTls: sourceTls('MQTT', 'MQTT_URL', mqttUrl, ['mqtts', 'wss'], read),
     logLevel: logLevel as LogLevel,
     dbTables: list('DB_TABLES', ''),
     dbExactCountMaxRows: integer('DB_EXACT_COUNT_MAX_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
@@ -239,7 +238,7 @@ export function loadConfig(env: Env): Config {
     metricsToken,
     metricsBasicAuth,
     metricsRateLimit: rate('METRICS_RATE_LIMIT', 10),
-    tls: tlsFiles(read('TLS_CERT_FILE'), read('TLS_KEY_FILE')),
+    tls: serverTlsFiles(read),
     streamMaxBufferBytes: integer('STREAM_MAX_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     streamMaxClients,
     streamMaxClientsPerAddress,
@@ -252,28 +251,4 @@ function isValidTopicFilter(filter: string): boolean {
     (level, index) =>
       (level === '#' ? index === levels.length - 1 : true) && (level.length <= 1 || !/[+#]/.test(level)),
   );
-}
-
-/** Both files or neither; each must be a readable PEM file, and the key must be the certificate's. */
-function tlsFiles(certFile: string | undefined, keyFile: string | undefined): Config['tls'] {
-  if (certFile === undefined && keyFile === undefined) return undefined;
-  if (certFile === undefined) throw new ConfigError('TLS_CERT_FILE', 'a PEM certificate file, since TLS_KEY_FILE is set', '');
-  if (keyFile === undefined) throw new ConfigError('TLS_KEY_FILE', 'a PEM private key file, since TLS_CERT_FILE is set', '');
-  const pem = <T>(name: string, path: string, what: string, parse: (text: Buffer) => T): T => {
-    let text: Buffer;
-    try {
-      text = readFileSync(path);
-    } catch (error) {
-      throw new ConfigError(name, `a readable PEM ${what} file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, path);
-    }
-    try {
-      return parse(text);
-    } catch {
-      throw new ConfigError(name, `a readable PEM ${what} file (its content is not one)`, path);
-    }
-  };
-  const certificate = pem('TLS_CERT_FILE', certFile, 'certificate', (text) => new X509Certificate(text));
-  const key = pem('TLS_KEY_FILE', keyFile, 'private key', (text) => createPrivateKey(text));
-  if (!certificate.checkPrivateKey(key)) throw new ConfigError('TLS_KEY_FILE', 'the private key of the TLS_CERT_FILE certificate', keyFile);
-  return { certFile, keyFile };
 }
