@@ -7,7 +7,6 @@ import { SOURCE_NAMES, type SourceName } from '../streams/sources';
 
 export { ConfigError };
 
-
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -17,10 +16,8 @@ export interface Config {
   readonly sources: ReadonlySet<SourceName>;
   readonly databaseUrl: string;
   readonly redisUrl: string;
-  /** REDIS_TLS_{CA,CERT,KEY}_FILE, with a rediss:// URL only. */
   readonly redisTls?: SourceTls;
   readonly mqttUrl: string;
-  /** MQTT_TLS_{CA,CERT,KEY}_FILE, with an mqtts:// or wss:// URL only. */
   readonly mqttTls?: SourceTls;
   readonly logLevel: LogLevel;
   /** Tables counted by `database_table_rows`; empty means every user table (at most 500). */
@@ -208,7 +205,6 @@ export function loadConfig(env: Env): Config {
 
   const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']);
   const mqttUrl = url('MQTT_URL', 'mqtt://127.0.0.1:1883', ['mqtt', 'mqtts', 'tcp', 'ws', 'wss']);
-
   return {
     port: integer('PORT', 5000, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error';
 
 /**
- * PEM files for the TLS connection to a source (Redis, the MQTT broker), read at start.
+ * PEM files for the TLS connection to a source, read at start: REDIS_TLS_{CA,CERT,KEY}_FILE
+ * (rediss:// only) and MQTT_TLS_{CA,CERT,KEY}_FILE (mqtts:// or wss:// only).
  * Server verification always stays on: `ca` only replaces the trusted authorities.
  */
 export interface SourceTls {
