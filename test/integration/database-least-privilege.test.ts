@@ -83,6 +83,12 @@ describe('PostgreSQL sources under a LOGIN-only role (no pg_read_all_stats, no S
     await waitUntilUp(running, 'database', 1);
     const [unprivileged] = await nextResults(running, 'database', 1);
     expect(connectionGauges(unprivileged!)).toEqual({ database_connections_visible: 0, database_connections_max: 100 });
+    // Tables it may not SELECT from are not counted: they get the catalog's estimate, and say so.
+    expect(unprivileged!.ok && unprivileged!.samples.filter(({ name }) => name === 'database_collection_tables')).toEqual([
+      { name: 'database_collection_tables', labels: { row_count: 'exact' }, value: 0 },
+      { name: 'database_collection_tables', labels: { row_count: 'estimate' }, value: 2 },
+      { name: 'database_collection_tables', labels: { row_count: 'skipped' }, value: 0 },
+    ]);
     const warnings = running.logLines.filter((line) => line.includes('lacks the privileges of pg_read_all_stats'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`GRANT pg_monitor`);
