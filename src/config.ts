@@ -1,10 +1,9 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Cidr } from './http/cidr';
 import { HTTP_ENGINE_SETTINGS, type HttpEngineSetting } from './http/http-engines';
 import { parseAllowedOrigins } from './live/stream-origin';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { ConfigError, type SettingsGroup, type SettingsReader } from './settings';
+import { serverTlsFiles } from './tls-files';
 
 /** The server's own settings, and the PostgreSQL connection the database sources and the election share. */
 export interface Config {
@@ -97,7 +96,7 @@ export const SERVER_SETTINGS = {
       metricsToken: read.secret('METRICS_TOKEN', /^[\x21-\x7e]+$/, 'a token of printable ASCII without spaces'),
       metricsBasicAuth: read.secret('METRICS_BASIC_AUTH', /^[^:\s]+:\S+$/, 'user:password, neither empty, without spaces'),
       metricsRateLimit: read.rate('METRICS_RATE_LIMIT'),
-      tls: tlsFiles(read.given('TLS_CERT_FILE'), read.given('TLS_KEY_FILE')),
+      tls: serverTlsFiles((name) => read.given(name)),
       streamMaxBufferBytes: read.integer('STREAM_MAX_BUFFER_BYTES', 1024, 64 * 1024 * 1024),
       streamMaxClients,
       streamMaxClientsPerAddress,
@@ -119,29 +118,3 @@ export const DATABASE_CONNECTION_SETTINGS = {
   ],
   load: (read: SettingsReader) => ({ databaseUrl: read.url('DATABASE_URL', ['postgres', 'postgresql']) }),
 } satisfies SettingsGroup<Pick<Config, 'databaseUrl'>>;
-
-/** Both files or neither; each must be a readable PEM file, and the key must be the certificate's. */
-function tlsFiles(certFile: string | undefined, keyFile: string | undefined): Config['tls'] {
-  if (certFile === undefined && keyFile === undefined) return undefined;
-  if (certFile === undefined) throw new ConfigError('TLS_CERT_FILE', 'a PEM certificate file, since TLS_KEY_FILE is set', '');
-  if (keyFile === undefined) throw new ConfigError('TLS_KEY_FILE', 'a PEM private key file, since TLS_CERT_FILE is set', '');
-  const certificate = pemFile('TLS_CERT_FILE', certFile, 'certificate', (text) => new X509Certificate(text));
-  const key = pemFile('TLS_KEY_FILE', keyFile, 'private key', (text) => createPrivateKey(text));
-  if (!certificate.checkPrivateKey(key)) throw new ConfigError('TLS_KEY_FILE', 'the private key of the TLS_CERT_FILE certificate', keyFile);
-  return { certFile, keyFile };
-}
-
-/** Reads a PEM file named by `variable` and parses it; a ConfigError naming the variable when either fails. */
-export function pemFile<T>(variable: string, path: string, what: string, parse: (text: Buffer) => T): T {
-  let text: Buffer;
-  try {
-    text = readFileSync(path);
-  } catch (error) {
-    throw new ConfigError(variable, `a readable PEM ${what} file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, path);
-  }
-  try {
-    return parse(text);
-  } catch {
-    throw new ConfigError(variable, `a readable PEM ${what} file (its content is not one)`, path);
-  }
-}

@@ -1,7 +1,10 @@
 import { ConfigError, type SettingsGroup, type SettingsReader } from '../src/settings';
+import { type SourceTls, sourceTls, sourceTlsSettings } from '../src/tls-files';
 
 export interface MqttSettings {
   readonly mqttUrl: string;
+  /** CA, client certificate and key for an mqtts:// or wss:// URL, read at start; absent: Node's trusted CAs, no client certificate. */
+  readonly mqttTls?: SourceTls;
   readonly mqttTelemetryTopic: string;
   /** Shared-subscription group for the telemetry filter (`$share/<group>/<filter>`); undefined: a plain subscription. */
   readonly mqttShareGroup: string | undefined;
@@ -14,6 +17,7 @@ export const MQTT_SETTINGS = {
   token: Symbol.for('MqttSettings'),
   settings: [
     { name: 'MQTT_URL', default: 'mqtt://127.0.0.1:1883', meaning: 'the broker (mqtt, mqtts, tcp, ws, wss)', secret: 'url' },
+    ...sourceTlsSettings('MQTT', 'an mqtts:// or wss:// MQTT_URL'),
     { name: 'MQTT_TELEMETRY_TOPIC', default: 'iotflow/devices/+/telemetry/#', meaning: 'topic filter counted by iotflow_telemetry_messages_total' },
     { name: 'MQTT_SHARE_GROUP', default: 'iotflow-metrics', meaning: 'shared-subscription group of the telemetry filter; set empty: a plain subscription' },
     { name: 'MQTT_SYS_INTERVAL_SECONDS', default: '10', meaning: "the broker's $SYS publish period assumed until one is observed" },
@@ -28,8 +32,10 @@ export const MQTT_SETTINGS = {
     if (mqttShareGroup !== undefined && /[/+#]/.test(mqttShareGroup)) {
       throw new ConfigError('MQTT_SHARE_GROUP', 'a shared-subscription group name without /, + or # (empty: no sharing)', mqttShareGroup);
     }
+    const mqttUrl = read.url('MQTT_URL', ['mqtt', 'mqtts', 'tcp', 'ws', 'wss']);
     return {
-      mqttUrl: read.url('MQTT_URL', ['mqtt', 'mqtts', 'tcp', 'ws', 'wss']),
+      mqttUrl,
+      mqttTls: sourceTls('MQTT', 'MQTT_URL', mqttUrl, ['mqtts', 'wss'], (name) => read.given(name)),
       mqttTelemetryTopic,
       mqttShareGroup,
       mqttSysIntervalSeconds: read.seconds('MQTT_SYS_INTERVAL_SECONDS', 3600),

@@ -76,6 +76,8 @@ export class MqttSource implements MetricSource {
       // mqtt-packet otherwise keeps 65 536 two-byte Buffers for packet ids and lengths: 7.8 MB of
       // RSS for a client that writes a handful of packets a minute (footprint suite).
       writeCache: false,
+      // MQTT_TLS_*_FILE (mqtts:// or wss:// only, checked at start): the CA and client certificate; verification stays on.
+      ...this.config.mqttTls,
     });
     this.client = client;
     client.on('connect', () => this.onConnect(client));

@@ -147,6 +147,8 @@ export class RedisSource implements MetricSource {
       // How long disconnect() waits before destroying the socket; its timer outlives stop() otherwise.
       disconnectTimeout: ioTimeoutMs,
       retryStrategy: (attempt) => Math.min(attempt * 100, maxRetryDelayMs),
+      // REDIS_TLS_*_FILE (rediss:// only, checked at start): the CA and client certificate; verification stays on.
+      ...(this.config.redisTls ? { tls: { ...this.config.redisTls } } : {}),
     });
     // Every failed attempt emits 'error'; HealthState logs the transitions, so this only remembers why.
     client.on('error', (error: unknown) => (this.connectionError = errorText(error)));

@@ -13,6 +13,12 @@ export function text(row: Row, column: string): string {
   return value;
 }
 
+export function flag(row: Row, column: string): boolean {
+  const value = row[column];
+  if (typeof value !== 'boolean') throw new Error(`column ${column} is not a boolean (${JSON.stringify(value)})`);
+  return value;
+}
+
 export function list(row: Row, column: string): readonly Record<string, unknown>[] {
   const value = row[column];
   if (!Array.isArray(value)) throw new Error(`column ${column} is not a list (${JSON.stringify(value)})`);

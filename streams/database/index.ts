@@ -52,6 +52,8 @@ export class DatabaseSource extends PooledSource {
   private readonly lockedTables = new LastingNames();
   /** The last failure of the table part reported, so a lasting one is logged once. */
   private reportedTableFailure?: string;
+  /** Whether the last collection's role could see every session; a change is logged once. */
+  private connectionsVisible = true;
 
   constructor(
     @inject(TYPES.DatabasePool) database: DatabasePool,
@@ -65,6 +67,7 @@ export class DatabaseSource extends PooledSource {
     let queries = 0;
     const query: Query = (sql, values) => (queries++, client.query(sql, values));
     const server = parseServerStats((await query(SERVER_SQL)).rows[0]);
+    this.reportVisibility(server);
     let tables: TableRows | undefined;
     try {
       tables = await this.tableRows(query, server.database);
@@ -77,6 +80,19 @@ export class DatabaseSource extends PooledSource {
       this.reportedTableFailure = message;
     }
     return databaseSamples(server, tables, queries);
+  }
+
+  private reportVisibility({ role, connections }: ServerStats): void {
+    const visible = connections.counts !== undefined;
+    if (visible === this.connectionsVisible) return;
+    this.connectionsVisible = visible;
+    if (visible) this.logger.info(`role "${role}" now sees every session in pg_stat_activity: the connection gauges are back`);
+    else {
+      this.logger.warn(
+        `role "${role}" lacks the privileges of pg_read_all_stats, so pg_stat_activity hides other roles' sessions: ` +
+          `database_connections_total, _active, _idle and _idle_in_transaction are left out (database_connections_visible 0); GRANT pg_monitor TO the role to count them`,
+      );
+    }
   }
 
   private async tableRows(query: Query, database: string): Promise<TableRows> {

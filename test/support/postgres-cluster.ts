@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sparePort } from './ports';
@@ -29,8 +29,18 @@ function asPostgres(binary: string, args: string[]): void {
   execFileSync(file, argv, { stdio: 'pipe', timeout: 60_000 });
 }
 
-/** initdb with scram-sha-256 for every connection and `password` for the superuser `postgres`, started on a spare port of 127.0.0.1. */
-export async function startPasswordCluster(password: string): Promise<PasswordCluster> {
+/** The server's certificate and key, and the CA its clients' certificates must be signed by. */
+export interface ClusterTls {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/**
+ * initdb with scram-sha-256 for every connection and `password` for the superuser `postgres`, started on a spare port of 127.0.0.1.
+ * With `tls`: `ssl=on`, and TCP clients must connect over TLS with a certificate of the CA whose CN is their user name.
+ */
+export async function startPasswordCluster(password: string, tls?: ClusterTls): Promise<PasswordCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'iotflow-metrics-pg-'));
   const data = path.join(dir, 'data');
   let started = false;
@@ -45,17 +55,28 @@ export async function startPasswordCluster(password: string): Promise<PasswordCl
   try {
     const passwordFile = path.join(dir, 'password');
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    // The server refuses a key file others can read: its copies are the server user's, 0600.
+    const tlsFiles = tls && { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') };
+    if (tls && tlsFiles) {
+      copyFileSync(tls.caFile, tlsFiles.ca);
+      copyFileSync(tls.certFile, tlsFiles.cert);
+      copyFileSync(tls.keyFile, tlsFiles.key);
+    }
+    const privateFiles = [passwordFile, ...(tlsFiles ? [tlsFiles.ca, tlsFiles.cert, tlsFiles.key] : [])];
+    for (const owned of privateFiles) chmodSync(owned, 0o600);
     if (process.getuid?.() === 0) {
       const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
       const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
-      for (const owned of [dir, passwordFile]) chownSync(owned, uid, gid);
+      for (const owned of [dir, ...privateFiles]) chownSync(owned, uid, gid);
     }
     asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '--no-sync']);
+    if (tlsFiles) writeFileSync(path.join(data, 'pg_hba.conf'), 'local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256 clientcert=verify-full\n');
+    const tlsOptions = tlsFiles ? ` -c ssl=on -c ssl_ca_file=${tlsFiles.ca} -c ssl_cert_file=${tlsFiles.cert} -c ssl_key_file=${tlsFiles.key}` : '';
     const port = await sparePort();
     started = true;
     asPostgres('pg_ctl', [
       '-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '30', 'start',
-      '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`,
+      '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off${tlsOptions}`,
     ]);
     return { port, remove };
   } catch (error) {

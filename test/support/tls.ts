@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -22,4 +22,51 @@ export function makeSelfSignedCertificate(): SelfSignedCertificate {
     '-keyout', keyFile, '-out', certFile,
   ], { stdio: 'ignore' });
   return { certFile, keyFile, pem: readFileSync(certFile), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A certificate and key signed by a TestCertificateAuthority. */
+export interface IssuedCertificate {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** A private CA of a test's own: its certificate, and certificates it signs for servers and clients. */
+export interface TestCertificateAuthority {
+  readonly caFile: string;
+  /** A server certificate for 127.0.0.1 and localhost. */
+  issueServer(name: string): IssuedCertificate;
+  /** A client certificate whose subject CN is `commonName` (PostgreSQL's cert check compares it with the user). */
+  issueClient(commonName: string): IssuedCertificate;
+  remove(): void;
+}
+
+/**
+ * Makes a CA with openssl in a temporary directory (0755, files 0644: servers that drop to their
+ * own user, as Mosquitto does, can read them).
+ */
+export function makeCertificateAuthority(): TestCertificateAuthority {
+  const dir = mkdtempSync(path.join(tmpdir(), 'iotflow-ca-'));
+  chmodSync(dir, 0o755);
+  const file = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const newKey = (keyFile: string) => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', keyFile);
+  const caFile = file('ca.pem');
+  newKey(file('ca.key'));
+  openssl('req', '-x509', '-new', '-key', file('ca.key'), '-days', '1', '-subj', '/CN=iotflow-metrics test CA', '-out', caFile);
+  const issue = (name: string, commonName: string, extensions: string): IssuedCertificate => {
+    const keyFile = file(`${name}.key`);
+    const certFile = file(`${name}.pem`);
+    newKey(keyFile);
+    writeFileSync(file(`${name}.ext`), extensions);
+    openssl('req', '-new', '-key', keyFile, '-subj', `/CN=${commonName}`, '-out', file(`${name}.csr`));
+    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', caFile, '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', file(`${name}.ext`), '-out', certFile);
+    for (const made of [keyFile, certFile]) chmodSync(made, 0o644);
+    return { certFile, keyFile };
+  };
+  return {
+    caFile,
+    issueServer: (name) => issue(name, 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'),
+    issueClient: (commonName) => issue(`client-${commonName}`, commonName, 'extendedKeyUsage=clientAuth\n'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
