@@ -1,5 +1,6 @@
-# Debian bookworm's glibc matches the native uWebSockets.js build we use.
-FROM node:20-bookworm-slim AS build
+# Node 24 on Debian 13 (glibc 2.41): uWebSockets.js 20.57's native build loads there, so the image
+# always runs the native engine. CI runs this CMD with ENV in a Debian 13 root (.ci/in-debian-root.sh).
+FROM node:24-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +10,7 @@ COPY streams streams
 COPY container container
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-trixie-slim
 WORKDIR /app
 ENV NODE_ENV=production
 # Two malloc arenas instead of one per thread (glibc; so not in the portable `npm start`), and as
