@@ -41,6 +41,8 @@ export function openDebianRoot(dir: string): DebianRoot {
     if (!isMountPoint(proc)) mount(['-t', 'proc', 'proc'], proc);
     const checkout = path.join(dir, CHECKOUT);
     mkdirSync(checkout, { recursive: true });
+    // A run that was killed left its mount: this one takes the place.
+    if (isMountPoint(checkout)) execFileSync('umount', [checkout]);
     mount(['--bind', '-o', 'ro', ROOT], checkout);
   } catch (error) {
     close();
