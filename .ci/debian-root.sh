@@ -29,4 +29,4 @@ mkdir -p "$dir"
 tar -C "$dir" -xf "$tarball"
 # debootstrap writes no hosts file; the tests and the service resolve localhost.
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$dir/etc/hosts"
-chroot "$dir" /usr/bin/ldd --version | head -n 1
+chroot "$dir" /usr/bin/ldd --version | sed -n 1p
