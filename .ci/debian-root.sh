@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Usage: .ci/debian-root.sh CACHE_DIR DIR
-# Makes DIR a fresh Debian 13 (trixie) root, the userland of node:24-trixie-slim plus what the
-# contract tests run (ss, openssl): unpacked from a tarball in CACHE_DIR, which debootstrap makes
-# (Debian's default mirror, one to four minutes) when it is missing or its recorded sha256 does not
-# match. DIR is removed first.
+# Usage: .ci/debian-root.sh CACHE_DIR DIR NODE_DIR
+# Makes DIR the Docker image's filesystem without Docker: a fresh Debian 13 (trixie) root, the
+# userland of node:24-trixie-slim plus what the contract tests run (ss, openssl), NODE_DIR's node at
+# /usr/local/bin/node and this built checkout at /app (the image's WORKDIR). The root is unpacked
+# from a tarball in CACHE_DIR, which debootstrap makes (Debian's default mirror, one to several
+# minutes) when it is missing or its recorded sha256 does not match. DIR is removed first.
 set -euo pipefail
 cache="$1"
 dir="$2"
+node_dir="$3"
 packages=iproute2,openssl
 name="trixie-minbase+${packages//,/+}.tar"
 tarball="$cache/$name"
@@ -29,4 +31,7 @@ mkdir -p "$dir"
 tar -C "$dir" -xf "$tarball"
 # debootstrap writes no hosts file; the tests and the service resolve localhost.
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$dir/etc/hosts"
-chroot "$dir" /usr/bin/ldd --version | sed -n 1p
+cp "$node_dir/bin/node" "$dir/usr/local/bin/node"
+mkdir -p "$dir/app"
+tar -C . --exclude=./.git --exclude=./bench/results -cf - . | tar -C "$dir/app" -xf -
+echo "$(chroot "$dir" /usr/bin/ldd --version | sed -n 1p), Node $(chroot "$dir" /usr/local/bin/node --version)"
