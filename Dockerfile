@@ -23,4 +23,4 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 USER node
 EXPOSE 5000
-CMD ["node", "--max-semi-space-size=1", "--v8-pool-size=1", "--no-node-snapshot", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=1", "--v8-pool-size=1", "--no-node-snapshot", "dist/container/main.js"]

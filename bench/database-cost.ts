@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { escapeIdentifier } from 'pg';
 import { Registry } from 'prom-client';
 import { firstValueFrom } from 'rxjs';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../streams/config';
 import { DatabasePool, describeDatabaseError } from '../src/db/database-pool';
 import { createLogger } from '../src/logger';
 import { DatabaseSource } from '../streams/database';

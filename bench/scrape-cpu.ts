@@ -8,11 +8,12 @@
  * Usage: node dist/bench/scrape-cpu.js [rounds] [scrapesPerRound]
  */
 import 'reflect-metadata';
-import { createRegistry } from '../container/core.module';
+import { createRegistry } from '../src/metrics/registry';
 import { metricsRoute } from '../src/http/service-routes';
 import type { HttpReply, HttpRequest } from '../src/http/route-table';
 import { createLogger } from '../src/logger';
 import { HttpRequestMetrics } from '../src/metrics/http-request-metrics';
+import { SOURCE_NAMES } from '../streams/sources';
 import { APP_ROUTES, STATUSES } from './servers/app-routes';
 
 const PROTOBUF_ACCEPT = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     recorder.end(method, STATUSES[n % STATUSES.length]!, ((n++ % 1000) + 1) / 20_000);
   };
   for (let i = 0; i < 50_000; i++) traffic();
-  const route = metricsRoute(registry, createLogger('error'));
+  const route = metricsRoute(registry, createLogger('error'), SOURCE_NAMES);
   const scrape = async (headers: Record<string, string>): Promise<number> => {
     const request: HttpRequest = { method: 'GET', path: '/metrics', query: '', params: {}, headers, remoteAddress: '' };
     const reply = (await route.handler(request)) as HttpReply;

@@ -19,7 +19,7 @@ export interface StreamClientsCost {
  */
 export async function measureStreamClients(clients: number): Promise<StreamClientsCost> {
   const root = path.join(__dirname, '..', '..');
-  const child = spawn(process.execPath, [path.join(root, 'dist', 'src', 'main.js')], {
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'container', 'main.js')], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', SOURCES: 'app,system', COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0', STREAM_MAX_CLIENTS: '100000', STREAM_MAX_CLIENTS_PER_ADDRESS: '100000' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

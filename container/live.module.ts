@@ -2,7 +2,7 @@ import { ContainerModule } from 'inversify';
 import { AccessGuard } from '../src/http/access-control';
 import { LiveMetrics } from '../src/live/live-metrics';
 import { LivePublisher } from '../src/live/publisher';
-import { TYPES } from './identifiers';
+import { TYPES } from '../src/tokens';
 
 /**
  * The live stream (a collection sink publishing through the HTTP server) and the access guard

@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createContainer } from '../container';
-import { TYPES } from '../container/identifiers';
-import { type Config, ConfigError, loadConfig } from '../src/config';
+import { TYPES } from '../src/tokens';
+import { ConfigError } from '../src/settings';
+import { loadConfig, type ServiceConfig } from '../streams/config';
 import { createInstrumentedPool } from '../src/db/instrumented-pool';
 import { errorText } from '../src/error-text';
 import { createLogger } from '../src/logger';
@@ -30,7 +31,7 @@ class Cancelled extends Error {}
  */
 async function main(): Promise<void> {
   let options: DemoOptions;
-  let baseConfig: Config;
+  let baseConfig: ServiceConfig;
   try {
     options = parseDemoOptions(process.argv.slice(2));
     baseConfig = loadConfig(process.env);
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
 
 async function run(
   options: DemoOptions,
-  baseConfig: Config,
+  baseConfig: ServiceConfig,
   undo: { what: string; run: () => Promise<unknown> | void }[],
   step: <T>(work: () => Promise<T>) => Promise<T>,
 ): Promise<void> {

@@ -1,8 +1,8 @@
 import { inject, injectable, multiInject } from 'inversify';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from './tokens';
 import type { Logger } from './logger';
-import type { CollectionSink } from '../streams/engine';
-import type { CollectionResult, MetricSource } from '../streams/source';
+import type { CollectionSink } from './collection';
+import type { CollectionResult, MetricSource } from './source';
 
 export interface SourceHealth {
   up: boolean;

@@ -1,5 +1,5 @@
 import type { Container } from 'inversify';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from './tokens';
 import { guarded, guardedWebSocket } from './http/access-control';
 import { healthRoute, metricsRoute } from './http/service-routes';
 import { livePageRoutes } from './page/live-page';
@@ -14,8 +14,8 @@ export class MetricsService {
     const get = this.container.get.bind(this.container);
     const routes = get(TYPES.RouteTable);
     const guard = get(TYPES.AccessGuard);
-    routes.add(guarded(metricsRoute(get(TYPES.Registry), get(TYPES.Logger)), guard));
-    routes.add(healthRoute(get(TYPES.HealthState))); // Open to probes: the guard is for the data.
+    routes.add(guarded(metricsRoute(get(TYPES.Registry), get(TYPES.Logger), get(TYPES.SourceNames)), guard));
+    routes.add(healthRoute(get(TYPES.HealthState), get(TYPES.HttpEngine))); // Open to probes: the guard is for the data.
     routes.add(guarded(streamUpgradeRequiredRoute(), guard));
     for (const route of livePageRoutes()) routes.add(guarded(route, guard, 'page'));
     const server = get(TYPES.HttpServer);

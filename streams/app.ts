@@ -1,9 +1,9 @@
 import { inject, injectable } from 'inversify';
 import { defer, of, type Observable } from 'rxjs';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import { VERSION } from '../src/version';
-import type { MetricDescriptor, MetricSource, Sample } from './source';
+import type { MetricDescriptor, MetricSource, Sample } from '../src/source';
 
 /** `app_info`, uptime and start time of this process. */
 @injectable()

@@ -16,32 +16,14 @@ import {
   timeout,
   timer,
 } from 'rxjs';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import { type Election, SOLE_REPLICA } from '../src/cluster/election';
 import { errorText } from '../src/error-text';
 import { UNSAMPLED_WORK, type WorkNotice } from '../src/metrics/event-loop-lag';
 import { scrubSecrets } from '../src/redact';
-import type { CollectionResult, MetricSource } from './source';
-
-export interface EngineOptions {
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  /**
-   * Strings never to let out of the engine (every form of the passwords and query values of the
-   * configured URLs, from urlSecrets()): failure messages reach /health, the log and the live
-   * stream, and drivers echo connection strings.
-   */
-  readonly secrets?: readonly string[];
-  /** Sources that describe a target every replica shares: collected only while this replica holds the election. */
-  readonly sharedSources?: ReadonlySet<string>;
-}
-
-/** Anything that consumes collection results: the registry, /health, the live stream. */
-export interface CollectionSink {
-  /** Must not throw; the engine isolates a sink that does anyway. */
-  apply(result: CollectionResult): void;
-}
+import type { CollectionRunner, CollectionSink, EngineOptions } from '../src/collection';
+import type { CollectionResult, MetricSource } from '../src/source';
 
 /**
  * Merges every source into one stream of collection results.
@@ -53,7 +35,7 @@ export interface CollectionSink {
  * them up.
  */
 @injectable()
-export class CollectionEngine {
+export class CollectionEngine implements CollectionRunner {
   readonly results$: Observable<CollectionResult>;
   private running?: Subscription;
 

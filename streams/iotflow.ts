@@ -1,10 +1,11 @@
 import { inject, injectable } from 'inversify';
 import { DatabaseError, type PoolClient } from '../src/db/pg';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from '../src/tokens';
 import type { Config } from '../src/config';
+import { IOTFLOW_SETTINGS, type IotflowSettings } from './iotflow-settings';
 import { CollectionError, type DatabasePool } from '../src/db/database-pool';
 import { PooledSource } from '../src/db/pooled-source';
-import type { MetricDescriptor, Sample } from './source';
+import type { MetricDescriptor, Sample } from '../src/source';
 
 export const IOTFLOW_METRICS: readonly MetricDescriptor[] = [
   { name: 'iotflow_devices_total', help: 'Registered devices (rows in devices)', type: 'gauge' },
@@ -68,7 +69,7 @@ export class IotflowSource extends PooledSource {
 
   constructor(
     @inject(TYPES.DatabasePool) database: DatabasePool,
-    @inject(TYPES.Config) private readonly config: Config,
+    @inject(IOTFLOW_SETTINGS.token) private readonly config: Config & IotflowSettings,
   ) {
     super(database);
   }

@@ -1,5 +1,5 @@
 import { DistinctCounter } from '../src/metrics/distinct-counter';
-import type { Labels, MetricDescriptor, Sample } from './source';
+import type { Labels, MetricDescriptor, Sample } from '../src/source';
 
 const SYS_PREFIX = '$SYS/broker/';
 

@@ -2,16 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { connect, type MqttClient } from 'mqtt';
 import { defer, first, map, of, startWith, Subject, timeout, type Observable } from 'rxjs';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
+import { MQTT_SETTINGS, type MqttSettings } from './mqtt-settings';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
 import { UNSAMPLED_WORK, type WorkNotice } from '../src/metrics/event-loop-lag';
 import { ReportedOnce } from '../src/report-once';
 import { scrubSecrets, urlSecrets } from '../src/redact';
 import { MQTT_METRICS, MqttState, sysSilence, telemetrySubscription } from './mqtt-sys';
-import type { MetricSource, Sample } from './source';
+import type { MetricSource, Sample } from '../src/source';
 
 const RECONNECT_MIN_MS = 1000;
 /**
@@ -47,7 +48,7 @@ export class MqttSource implements MetricSource {
   private silenceLogged = false;
 
   constructor(
-    @inject(TYPES.Config) private readonly config: Config,
+    @inject(MQTT_SETTINGS.token) private readonly config: Config & MqttSettings,
     @inject(TYPES.Logger) private readonly logger: Logger,
     @inject(TYPES.Clock) private readonly clock: Clock,
     @inject(TYPES.WorkNotice) private readonly work: WorkNotice = UNSAMPLED_WORK,

@@ -1,13 +1,14 @@
 import { inject, injectable } from 'inversify';
 import Redis from 'ioredis';
 import { defer, type Observable } from 'rxjs';
-import { TYPES } from '../container/identifiers';
+import { TYPES } from '../src/tokens';
 import type { Config } from '../src/config';
+import { REDIS_SETTINGS, type RedisSettings } from './redis-settings';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
 import { redactUrl } from '../src/redact';
 import { ReportedOnce } from '../src/report-once';
-import type { MetricDescriptor, MetricSource, Sample } from './source';
+import type { MetricDescriptor, MetricSource, Sample } from '../src/source';
 
 /** INFO reply by section (lower-case, `# Memory` → `memory`), then field → raw value. */
 export type RedisInfo = Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -124,7 +125,7 @@ export class RedisSource implements MetricSource {
   private readonly target: string;
 
   constructor(
-    @inject(TYPES.Config) private readonly config: Config,
+    @inject(REDIS_SETTINGS.token) private readonly config: Config & RedisSettings,
     @inject(TYPES.Logger) private readonly logger: Logger,
   ) {
     this.target = redactUrl(config.redisUrl);

@@ -1,5 +1,11 @@
 import type { Newable } from 'inversify';
-import type { MetricSource } from './source';
+import type { SettingsGroup } from '../src/settings';
+import type { MetricSource } from '../src/source';
+import { DATABASE_SETTINGS } from './database/settings';
+import { IOTFLOW_SETTINGS } from './iotflow-settings';
+import { MQTT_SETTINGS } from './mqtt-settings';
+import { REDIS_SETTINGS } from './redis-settings';
+import { SYSTEM_SETTINGS } from './system/settings';
 
 /** One row of the source table. */
 export interface SourceDefinition {
@@ -14,20 +20,31 @@ export interface SourceDefinition {
    * `CLUSTER_ELECTION`, only the elected replica collects and shows it.
    */
   readonly shared?: true;
+  /**
+   * The variables the source reads, validated at start whether it is enabled or not, with which of
+   * them are secret; the container binds the loaded values to the group's token for the source.
+   */
+  readonly settings?: SettingsGroup<unknown> & { readonly token: symbol };
+  /**
+   * false: left out of the default `SOURCES` (a source for a service most deployments do not run);
+   * naming it in `SOURCES` enables it.
+   */
+  readonly enabledByDefault?: false;
 }
 
 /**
- * Every source the service knows. Adding one is its file in `streams/` and one line here: the
- * container binds the enabled rows, `SOURCES` is validated against the names, and a test holds
- * the README's table to the summaries.
+ * Every source the service knows. Adding one is its file in `streams/` (with its settings) and one
+ * line here: the container binds the enabled rows and their settings, `SOURCES` is validated against
+ * the names, `--help` lists the settings, and tests hold the README's tables to the summaries and
+ * the settings.
  */
 export const SOURCE_TABLE = [
-  { name: 'system', summary: 'host CPU, memory, load, filesystems, disk I/O and network', load: () => (require('./system') as typeof import('./system')).SystemSource },
+  { name: 'system', summary: 'host CPU, memory, load, filesystems, disk I/O and network', load: () => (require('./system') as typeof import('./system')).SystemSource, settings: SYSTEM_SETTINGS },
   { name: 'app', summary: "this service's own version, uptime and start time", load: () => (require('./app') as typeof import('./app')).AppSource },
-  { name: 'database', summary: 'PostgreSQL connections, transactions and table rows', load: () => (require('./database') as typeof import('./database')).DatabaseSource, shared: true },
-  { name: 'iotflow', summary: 'IoTFlow devices (total, online, by status) and users, from its tables', load: () => (require('./iotflow') as typeof import('./iotflow')).IotflowSource, shared: true },
-  { name: 'redis', summary: 'Redis INFO: memory, clients, keys, hits and misses, evictions', load: () => (require('./redis') as typeof import('./redis')).RedisSource, shared: true },
-  { name: 'mqtt', summary: "the broker's `$SYS` statistics and the IoTFlow telemetry count", load: () => (require('./mqtt') as typeof import('./mqtt')).MqttSource },
+  { name: 'database', summary: 'PostgreSQL connections, transactions and table rows', load: () => (require('./database') as typeof import('./database')).DatabaseSource, shared: true, settings: DATABASE_SETTINGS },
+  { name: 'iotflow', summary: 'IoTFlow devices (total, online, by status) and users, from its tables', load: () => (require('./iotflow') as typeof import('./iotflow')).IotflowSource, shared: true, settings: IOTFLOW_SETTINGS },
+  { name: 'redis', summary: 'Redis INFO: memory, clients, keys, hits and misses, evictions', load: () => (require('./redis') as typeof import('./redis')).RedisSource, shared: true, settings: REDIS_SETTINGS },
+  { name: 'mqtt', summary: "the broker's `$SYS` statistics and the IoTFlow telemetry count", load: () => (require('./mqtt') as typeof import('./mqtt')).MqttSource, settings: MQTT_SETTINGS },
 ] as const satisfies readonly SourceDefinition[];
 
 export type SourceName = (typeof SOURCE_TABLE)[number]['name'];
@@ -36,3 +53,10 @@ export type SourceName = (typeof SOURCE_TABLE)[number]['name'];
 export const SHARED_SOURCE_NAMES: ReadonlySet<string> = new Set(SOURCE_TABLE.filter((definition: SourceDefinition) => definition.shared).map((definition) => definition.name));
 
 export const SOURCE_NAMES: readonly SourceName[] = SOURCE_TABLE.map((definition) => definition.name);
+
+/** The sources of `table` that `SOURCES` enables when unset: all but those marked off by default. */
+export function defaultSourceNames(table: readonly SourceDefinition[]): string[] {
+  return table.filter((definition) => definition.enabledByDefault !== false).map((definition) => definition.name);
+}
+
+export const DEFAULT_SOURCE_NAMES: readonly string[] = defaultSourceNames(SOURCE_TABLE);

@@ -7,7 +7,7 @@ import path from 'node:path';
 /** The repository root (this file runs from dist/bench/lib/). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-/** A built script under dist/, e.g. `src/main.js` or `bench/servers/plain-uws.js`. */
+/** A built script under dist/, e.g. `container/main.js` or `bench/servers/plain-uws.js`. */
 export const distScript = (relative: string): string => path.join(ROOT, 'dist', relative);
 
 export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@ export interface StartCommand {
   readonly env: Readonly<Record<string, string>>;
   /** Node's flags, e.g. V8's heap sizes. */
   readonly nodeArgs: readonly string[];
-  /** The script under dist/, e.g. `src/main.js`. */
+  /** The script under dist/, e.g. `container/main.js`. */
   readonly script: string;
 }
 

@@ -6,8 +6,8 @@
  */
 import 'reflect-metadata';
 import { createContainer } from '../../container';
-import { TYPES } from '../../container/identifiers';
-import { loadConfig } from '../../src/config';
+import { TYPES } from '../../src/tokens';
+import { loadConfig } from '../../streams/config';
 import { createLogger } from '../../src/logger';
 import { MetricsService } from '../../src/service';
 import { APP_ROUTES, JSON_CONTENT_TYPE, replyBody, requestedStatus } from './app-routes';

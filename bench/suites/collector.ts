@@ -62,15 +62,15 @@ export async function collectorSuite({ quick, log }: BenchOptions): Promise<Suit
     const interval = String(INTERVAL_SECONDS);
     const loaded = await startNodeServer(
       'service, every source',
-      'src/main.js',
+      'container/main.js',
       serverEnv({ DATABASE_URL: database.url, COLLECTION_INTERVAL_SECONDS: interval, COLLECTION_TIMEOUT_SECONDS: interval, METRICS_RATE_LIMIT: '0' }),
       [],
       HEAP_PROBE_ARGS,
     );
     servers.push(loaded);
-    const atDefault = await startNodeServer('service, every source, 15 s', 'src/main.js', serverEnv({ DATABASE_URL: database.url, COLLECTION_INTERVAL_SECONDS: String(DEFAULT_INTERVAL_SECONDS), METRICS_RATE_LIMIT: '0' }));
+    const atDefault = await startNodeServer('service, every source, 15 s', 'container/main.js', serverEnv({ DATABASE_URL: database.url, COLLECTION_INTERVAL_SECONDS: String(DEFAULT_INTERVAL_SECONDS), METRICS_RATE_LIMIT: '0' }));
     servers.push(atDefault);
-    const idle = await startNodeServer('service, idle', 'src/main.js', serverEnv({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '3600', METRICS_RATE_LIMIT: '0' }));
+    const idle = await startNodeServer('service, idle', 'container/main.js', serverEnv({ SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '3600', METRICS_RATE_LIMIT: '0' }));
     servers.push(idle);
     const sources = await waitForSourcesUp(loaded.port);
     log(`sources: ${describeSources(sources)}`);

@@ -1,10 +1,10 @@
 /**
  * overhead: what request tracking costs the application. The same route on plain uWS (no
- * tracking), on this project's tracked server, and on the peers a user would otherwise pick, each
- * loaded by wrk in turn, in several alternating rounds of one run (the order rotates each round),
- * so drift on the shared machine hits every server alike. Ratios to plain uWS are per round,
- * then the median. Each server's CPU time per request (/proc) is reported too: it moves less than
- * requests/s when another process takes the core away.
+ * tracking), on this project's tracked server (on uWS and on its node:http engine), and on the
+ * peers a user would otherwise pick, each loaded by wrk in turn, in several alternating rounds of
+ * one run (the order rotates each round), so drift on the shared machine hits every server alike.
+ * Ratios to plain uWS are per round, then the median. Each server's CPU time per request (/proc)
+ * is reported too: it moves less than requests/s when another process takes the core away.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +27,8 @@ const CONTENDERS: readonly Contender[] = [
   { key: 'plainUws', label: 'plain uWS (no tracking)', script: 'bench/servers/plain-uws.js', env: {}, packages: ['uWebSockets.js'] },
   // Collection off the table (app only, hourly): this suite measures the per-request cost.
   { key: 'tracked', label: 'tracked (this project)', script: 'bench/servers/tracked-app.js', env: { SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '3600', METRICS_RATE_LIMIT: '0' }, packages: ['uWebSockets.js', 'prom-client'] },
+  // The same tracked server on the node:http + ws engine, which serves where no uWS build loads.
+  { key: 'trackedNode', label: 'tracked on node:http (HTTP_ENGINE=node)', script: 'bench/servers/tracked-app.js', env: { SOURCES: 'app', COLLECTION_INTERVAL_SECONDS: '3600', METRICS_RATE_LIMIT: '0', HTTP_ENGINE: 'node' }, packages: ['ws', 'prom-client'] },
   { key: 'fastifyMetrics', label: 'fastify + fastify-metrics', script: 'bench/servers/fastify-metrics.js', env: {}, packages: ['fastify', 'fastify-metrics'] },
   { key: 'expressPromBundle', label: 'express + express-prom-bundle', script: 'bench/servers/express-prom-bundle.js', env: {}, packages: ['express', 'express-prom-bundle'] },
 ];
@@ -58,6 +60,7 @@ export async function overheadSuite({ quick, log }: BenchOptions): Promise<Suite
     const countedBefore = await countedRequests(servers[1]!.port);
 
     const perRound: number[][] = CONTENDERS.map(() => []);
+    const p99Ms: number[][] = CONTENDERS.map(() => []);
     const cpuMicrosPerRequest: number[][] = CONTENDERS.map(() => []);
     let trackedSent = 0;
     for (let round = 0; round < rounds; round++) {
@@ -68,6 +71,7 @@ export async function overheadSuite({ quick, log }: BenchOptions): Promise<Suite
         cpuMicrosPerRequest[index]!.push(((cpuSeconds(servers[index]!.pid) - cpuBefore) / result.requests) * 1e6);
         if (result.errors + result.non2xx > 0) throw new Error(`${CONTENDERS[index]!.label}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
         perRound[index]!.push(result.requestsPerSecond);
+        p99Ms[index]!.push(result.p99Ms);
         if (CONTENDERS[index]!.key === 'tracked') trackedSent += result.requests;
       }
       log(`round ${round + 1}/${rounds}: ${CONTENDERS.map((contender, index) => `${contender.key} ${Math.round(perRound[index]!.at(-1)!)}`).join(', ')} requests/s`);
@@ -84,15 +88,16 @@ export async function overheadSuite({ quick, log }: BenchOptions): Promise<Suite
         medianRequestsPerSecond: Math.round(median(perRound[index]!)),
         ratioToPlainUws: round(median(ratios), 3),
         cpuMicrosecondsPerRequest: round(median(cpuMicrosPerRequest[index]!), 2),
+        medianP99Ms: round(median(p99Ms[index]!), 2),
         rounds: perRound[index]!.map((rps) => Math.round(rps)),
       };
     });
     const tracked = contenders[1]!;
     return {
       rows: [
-        ...contenders.map(({ label, versions, medianRequestsPerSecond, ratioToPlainUws, cpuMicrosecondsPerRequest }): [string, string] => [
+        ...contenders.map(({ label, versions, medianRequestsPerSecond, ratioToPlainUws, cpuMicrosecondsPerRequest, medianP99Ms }): [string, string] => [
           label,
-          `${medianRequestsPerSecond} req/s, ${ratioToPlainUws}× plain uWS; ${cpuMicrosecondsPerRequest} µs CPU/request (${Object.entries(versions).map(([name, version]) => `${name} ${version}`).join(', ')})`,
+          `${medianRequestsPerSecond} req/s, ${ratioToPlainUws}× plain uWS; ${cpuMicrosecondsPerRequest} µs CPU/request; p99 ${medianP99Ms} ms (${Object.entries(versions).map(([name, version]) => `${name} ${version}`).join(', ')})`,
         ]),
         ['tracked server counted', `${trackedCounted} of the ${trackedSent} requests wrk completed`],
       ],

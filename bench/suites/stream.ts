@@ -62,7 +62,7 @@ function lineOf(child: ChildProcess, words: readonly string[]): Promise<[string,
 }
 
 async function measureStep(databaseUrl: string, clients: number, listenSeconds: number): Promise<StepResult | 'unavailable'> {
-  const service = await startNodeServer('service', 'src/main.js', serverEnv({ DATABASE_URL: databaseUrl, COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0', STREAM_MAX_CLIENTS: '100000', STREAM_MAX_CLIENTS_PER_ADDRESS: '100000' }));
+  const service = await startNodeServer('service', 'container/main.js', serverEnv({ DATABASE_URL: databaseUrl, COLLECTION_INTERVAL_SECONDS: '1', METRICS_RATE_LIMIT: '0', STREAM_MAX_CLIENTS: '100000', STREAM_MAX_CLIENTS_PER_ADDRESS: '100000' }));
   const listeners: ChildProcess[] = [];
   try {
     await waitForSourcesUp(service.port);

@@ -4,7 +4,7 @@ import { inject, injectable } from 'inversify';
 import { Client } from '../db/pg';
 import { Gauge, type Registry } from 'prom-client';
 import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../tokens';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { describeDatabaseError } from '../db/database-pool';

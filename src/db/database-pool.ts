@@ -2,7 +2,7 @@ import { inject, injectable } from 'inversify';
 import { DatabaseError, type Pool, type PoolClient, type PoolConfig } from './pg';
 import type { Registry } from 'prom-client';
 import { defer, from, type Observable } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../tokens';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { errorText } from '../error-text';

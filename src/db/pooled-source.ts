@@ -1,6 +1,6 @@
 import type { PoolClient } from './pg';
 import type { Observable } from 'rxjs';
-import type { MetricDescriptor, MetricSource, Sample } from '../../streams/source';
+import type { MetricDescriptor, MetricSource, Sample } from '../source';
 import type { DatabasePool } from './database-pool';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { inject, injectable } from 'inversify';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../tokens';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { type Cidr, formatIp, type IpBytes, matchesAny, parseIp } from './cidr';

@@ -70,13 +70,20 @@ export function parameterNames(path: string): string[] {
 }
 
 /**
- * A test of whether a request path matches a uWS pattern: the same number of segments, each
- * literal segment equal and each `:name` segment not empty. Query strings are not part of a path.
+ * The values of a uWS pattern's `:name` segments in a request path, in order, or undefined when the
+ * path does not match: the same number of segments, each literal segment equal and each `:name`
+ * segment not empty. Query strings are not part of a path.
  */
-export function patternMatcher(pattern: string): (path: string) => boolean {
-  const segments = pattern.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+export function patternParameters(pattern: string): (path: string) => string[] | undefined {
+  const segments = pattern.split('/').map((segment) => (segment.startsWith(':') ? '([^/]+)' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   const expression = new RegExp(`^${segments.join('/')}$`);
-  return (path) => expression.test(path);
+  return (path) => expression.exec(path)?.slice(1);
+}
+
+/** A test of whether a request path matches a uWS pattern (see patternParameters). */
+export function patternMatcher(pattern: string): (path: string) => boolean {
+  const parameters = patternParameters(pattern);
+  return (path) => parameters(path) !== undefined;
 }
 
 export function json(status: number, body: unknown): HttpReply {

@@ -6,11 +6,10 @@ import { ReportedOnce } from '../report-once';
 import { Exposition, negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type ScrapeFormat } from '../metrics/exposition';
 import { ProtobufEncoder, PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition';
 import { familyOwnersOf, parseSourceSelection, type SourceSelection } from '../metrics/source-selection';
-import { SOURCE_NAMES } from '../../streams/sources';
 import { BufferPool } from './buffer-pool';
 import { acceptsGzip, GzipBodies } from './gzip-bodies';
 import { json, type Route } from './route-table';
-import { uwsIsNative } from './uws-server';
+import type { LoadedEngine } from './http-engines';
 
 /** Scrape bodies kept for reuse: enough for a few scrapers at once (an HA pair, a federation, a curl). */
 const REUSED_BODIES = 4;
@@ -20,9 +19,10 @@ const GZIPPED_SELECTIONS = 8;
 
 /**
  * GET /metrics: what the engine last collected plus the request metrics; never waits on a source.
- * `?collect[]=name` serves only the named sources, `?exclude[]=name` all but those (see source-selection.ts).
+ * `?collect[]=name` serves only the named sources, `?exclude[]=name` all but those (see source-selection.ts);
+ * `sourceNames` are the names a selection may use.
  */
-export function metricsRoute(registry: Registry, logger: Logger): Route {
+export function metricsRoute(registry: Registry, logger: Logger, sourceNames: readonly string[]): Route {
   // Keyed by metric name: an application registering metrics as it goes could have any number.
   const reported = new ReportedOnce();
   const onError = (name: string, error: unknown) => {
@@ -45,7 +45,7 @@ export function metricsRoute(registry: Registry, logger: Logger): Route {
     handler: async (request) => {
       let selection: SourceSelection | undefined;
       try {
-        selection = parseSourceSelection(request.query, SOURCE_NAMES, owners);
+        selection = parseSourceSelection(request.query, sourceNames, owners);
       } catch (error) {
         return { status: 400, headers: { 'Content-Type': 'text/plain' }, body: `${errorText(error)}\n` };
       }
@@ -81,12 +81,12 @@ function mapFormats<T>(make: (format: ScrapeFormat) => T): Record<ScrapeFormat, 
 }
 
 /** GET /health: the exporter's own liveness (always 200 while it serves) and each source's state. */
-export function healthRoute(health: HealthState): Route {
-  // Which build is loaded cannot change once running: not looked up per request.
-  const server = uwsIsNative() ? 'uWebSockets.js native' : 'uWebSockets.js JS fallback';
+export function healthRoute(health: HealthState, engine: LoadedEngine): Route {
+  const server = engine.description;
+  const named = { name: engine.name, version: engine.version };
   return {
     method: 'GET',
     path: '/health',
-    handler: () => json(200, { ...health.report(), server }),
+    handler: () => json(200, { ...health.report(), server, engine: named }),
   };
 }

@@ -1,10 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import type * as uws from 'uWebSockets.js';
-import { errorText } from '../error-text';
-import type { Logger } from '../logger';
-import type { RouteRecorder } from '../metrics/http-request-metrics';
-import type { HttpReply, HttpRequest } from './route-table';
-import { isUpgrade, type WebSocketUpgrade } from './websocket-route';
+import { bodyBytes, REPLY_HEADERS, type ResponseChannel } from './exchange';
+import type { HttpReply } from './route-table';
 
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
@@ -22,131 +18,42 @@ const STATUS_TEXT: Record<number, string> = {
   503: '503 Service Unavailable',
 };
 
-const INTERNAL_ERROR: HttpReply = { status: 500, headers: { 'Content-Type': 'text/plain' }, body: 'internal error\n' };
-
 /** Replies up to this many characters are ended in one call; larger ones respect backpressure. */
 const SMALL_BODY_CHARS = 16 * 1024;
 
-/** A route's handler as the server runs it: a reply now or later, or (WebSocket routes only) an accepted upgrade. */
-export type ExchangeHandler = (request: HttpRequest) => HttpReply | WebSocketUpgrade | Promise<HttpReply>;
-
 /**
- * Where a response stands. uWS wants onAborted only for a response that outlives its request
- * callback (registering one costs a persistent handle): it is registered on entering `awaiting`
- * or `draining`, whichever comes first.
+ * A uWS response as an Exchange writes it. uWS wants onAborted only for a response that outlives
+ * its request callback; once aborted, the response is invalid and cannot even be corked.
  */
-type Phase =
-  /** The handler runs inside the request callback. */
-  | 'handling'
-  /** The handler's promise is pending. */
-  | 'awaiting'
-  /** Answered; the rest of the body waits on onWritable. */
-  | 'draining'
-  | 'done'
-  /** The client went away: uWS has invalidated the response, it cannot even be corked. */
-  | 'aborted';
+export class UwsResponse implements ResponseChannel {
+  private aborted = false;
 
-/**
- * One request, from its handler to the last byte of its reply. No exception leaves it into uWS,
- * and none is lost: a handler that throws, rejects or gives something that is not a reply is
- * answered 500 and logged once. Its duration and outcome are recorded against the route.
- */
-export class Exchange {
-  private phase: Phase = 'handling';
-  private readonly startedMs = performance.now();
-  /** The reply's `released`, until uWS holds no more of its body. */
-  private release?: () => void;
+  constructor(private readonly res: uws.HttpResponse) {}
 
-  constructor(
-    private readonly res: uws.HttpResponse,
-    private readonly method: string,
-    private readonly recorder: RouteRecorder,
-    private readonly logger: Logger,
-    /** Carries out an accepted WebSocket upgrade; only WebSocket routes pass one. */
-    private readonly upgrade?: (accepted: WebSocketUpgrade) => void,
-  ) {
-    recorder.begin(method);
-  }
-
-  /** Runs the handler and answers with what it gives, now or once its promise settles. */
-  run(handler: ExchangeHandler, request: HttpRequest): void {
-    let outcome: unknown;
-    try {
-      outcome = handler(request);
-    } catch (error) {
-      outcome = this.failed(`threw: ${errorText(error)}`);
-    }
-    // Still inside the request callback: uWS has corked the socket already.
-    if (!(outcome instanceof Promise)) return this.answer(outcome);
-    this.phase = 'awaiting';
-    this.watchAbort(); // before the first await
-    void outcome.then(
-      (settled: unknown) => this.answerLater(settled),
-      (error: unknown) => this.answerLater(this.failed(`failed: ${errorText(error)}`)),
-    );
-  }
-
-  /** Writes the handler's outcome, or a 500 when it is not a reply, and records the request. */
-  answer(outcome: unknown): void {
-    // The handler's body goes back to it whatever becomes of the reply.
-    this.release = releaseHookOf(outcome);
-    if (this.phase === 'aborted') return this.releaseBody();
-    const problem = replyProblem(outcome, this.upgrade !== undefined);
-    const reply = problem === undefined ? (outcome as HttpReply | WebSocketUpgrade) : this.failed(problem);
-    this.phase = this.send(reply);
-    this.recorder.end(this.method, reply.status, (performance.now() - this.startedMs) / 1000);
-  }
-
-  /** Writes after the request callback: corked, so the reply leaves in one go (unless uWS has invalidated it). */
-  private answerLater(outcome: unknown): void {
-    if (this.phase === 'aborted') this.answer(outcome);
-    else this.res.cork(() => this.answer(outcome));
-  }
-
-  private failed(why: string): HttpReply {
-    this.logger.error(`handler for ${this.recorder.endpoint} ${why}`);
-    return INTERNAL_ERROR;
-  }
-
-  private watchAbort(): void {
+  onAborted(aborted: () => void): void {
     this.res.onAborted(() => {
-      if (this.phase === 'awaiting') this.recorder.abort(this.method); // An answered request is counted already.
-      this.phase = 'aborted';
-      this.releaseBody();
+      this.aborted = true;
+      aborted();
     });
   }
 
-  /** Carries out the upgrade or writes the reply; the phase the response is in afterwards. */
-  private send(reply: HttpReply | WebSocketUpgrade): Phase {
-    try {
-      if (isUpgrade(reply)) {
-        this.upgrade?.(reply);
-        return 'done';
-      }
-      if (this.write(reply)) {
-        this.releaseBody();
-        return 'done';
-      }
-      if (this.phase === 'handling') this.watchAbort();
-      return 'draining';
-    } catch (error) {
-      this.logger.error(`writing a ${reply.status} reply for ${this.recorder.endpoint} failed: ${errorText(error)}`);
-      // A half-written reply cannot be finished, and uWS aborts the process if it is left open.
-      this.res.close();
-      this.releaseBody();
-      return 'done';
-    }
+  later(write: () => void): void {
+    this.res.cork(write);
   }
 
-  /** Writes the reply; false when the rest of the body waits on onWritable. */
-  private write(reply: HttpReply): boolean {
+  destroy(): void {
+    this.res.close();
+  }
+
+  write(reply: HttpReply, head: boolean, drained: () => void): boolean {
     const res = this.res;
     res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
+    for (const name in REPLY_HEADERS) res.writeHeader(name, REPLY_HEADERS[name]!);
     for (const name in reply.headers) res.writeHeader(name, reply.headers[name]);
-    if (this.method === 'HEAD') {
+    if (head) {
       // endWithoutBody(length) of uWS 20.30 leaves the response open (and uWS then aborts the
       // process): the length goes in as a header, and the response ends without one of uWS's.
-      res.writeHeader('Content-Length', String(typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.byteLength));
+      res.writeHeader('Content-Length', String(bodyBytes(reply.body)));
       res.endWithoutBody();
       return true;
     }
@@ -163,31 +70,12 @@ export class Exchange {
     if (ok || done) return true;
     // The socket is full: send the rest as the client drains it, instead of buffering it all.
     res.onWritable((offset) => {
-      if (this.phase === 'aborted') return true;
+      if (this.aborted) return true;
       const [sent, ended] = res.tryEnd(body.subarray(offset - startOffset), total);
-      if (sent || ended) {
-        this.phase = 'done';
-        this.releaseBody();
-      }
+      if (sent || ended) drained();
       return sent;
     });
     return false;
-  }
-
-  /** Tells the body's owner, once, that uWS holds no more of it. */
-  private releaseBody(): void {
-    const release = this.release;
-    this.release = undefined;
-    if (release) runLogged(this.logger, 'releasing a reply body', release);
-  }
-}
-
-/** Runs a callback from within a uWS callback: its exception is logged, never thrown into uWS. */
-export function runLogged(logger: Logger, what: string, callback: () => void): void {
-  try {
-    callback();
-  } catch (error) {
-    logger.error(`${what} failed: ${errorText(error)}`);
   }
 }
 
@@ -195,23 +83,4 @@ function encode(text: string): Buffer {
   const buffer = Buffer.allocUnsafe(Buffer.byteLength(text));
   buffer.write(text);
   return buffer;
-}
-
-/** Why a handler's outcome cannot be written as a reply, or undefined when it can. */
-function replyProblem(outcome: unknown, upgrades: boolean): string | undefined {
-  if (typeof outcome !== 'object' || outcome === null) return `returned ${String(outcome)}, not a reply`;
-  if (isUpgrade(outcome as HttpReply)) return upgrades ? undefined : 'accepted a WebSocket upgrade on a plain HTTP route';
-  const { status, headers, body } = outcome as HttpReply;
-  if (!Number.isInteger(status) || status < 100 || status > 599) return `returned status ${String(status)}, not an HTTP status`;
-  for (const name in headers) {
-    if (typeof headers[name] !== 'string') return `returned header ${name} as a ${typeof headers[name]}, not a string`;
-  }
-  if (typeof body !== 'string' && !(body instanceof Uint8Array)) return `returned a body of type ${typeof body}, not a string or a Buffer`;
-  return undefined;
-}
-
-/** The `released` hook of a handler's outcome, even of one that is not a valid reply. */
-function releaseHookOf(outcome: unknown): (() => void) | undefined {
-  const hook = typeof outcome === 'object' && outcome !== null ? (outcome as Partial<HttpReply>).released : undefined;
-  return typeof hook === 'function' ? hook : undefined;
 }

@@ -1,30 +1,22 @@
-import { inject, injectable } from 'inversify';
-import * as uws from 'uWebSockets.js';
-import { TYPES } from '../../container/identifiers';
+import type * as uws from 'uWebSockets.js';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { WorkNotice } from '../metrics/event-loop-lag';
 import type { HttpRequestMetrics } from '../metrics/http-request-metrics';
+import type { UwsModule } from './http-engines';
 import type { HttpServer } from './http-server';
+import { RoutePlan } from './route-plan';
 import type { RouteTable } from './route-table';
 import { UwsHttp } from './uws-http';
 import { UwsWebSockets } from './uws-websocket';
 import type { WebSocketRoute } from './websocket-route';
 
 /**
- * True when the native uWS addon is loaded. The package silently falls back to a slow pure-JS
- * server when the binary cannot load; a native addon appears in require.cache by its .node path.
+ * The HttpServer over uWebSockets.js, either build (20.57 or 20.30: the same API), given as the
+ * loaded module. With its two halves (uws-http.ts answers requests, uws-websocket.ts serves
+ * WebSockets) the only code that knows uWS. This part owns the app (TLS or not), the order routes
+ * are registered in, and the listening socket.
  */
-export function uwsIsNative(): boolean {
-  return Object.keys(require.cache).some((path) => /uws_[a-z0-9]+_[a-z0-9]+_\d+\.node$/.test(path));
-}
-
-/**
- * The HttpServer over uWebSockets.js, the only code that knows it (with its two halves: uws-http.ts
- * answers requests, uws-websocket.ts serves WebSockets). This part owns the app (TLS or not), the
- * order routes are registered in, and the listening socket.
- */
-@injectable()
 export class UwsServer implements HttpServer {
   private readonly app: uws.TemplatedApp;
   private readonly http: UwsHttp;
@@ -33,16 +25,17 @@ export class UwsServer implements HttpServer {
   private listenSocket?: uws.us_listen_socket;
 
   constructor(
-    @inject(TYPES.RouteTable) private readonly routes: RouteTable,
-    @inject(TYPES.HttpRequestMetrics) metrics: HttpRequestMetrics,
-    @inject(TYPES.Config) private readonly config: Config,
-    @inject(TYPES.Logger) logger: Logger,
-    @inject(TYPES.WorkNotice) work: WorkNotice,
+    private readonly uws: UwsModule,
+    private readonly routes: RouteTable,
+    private readonly metrics: HttpRequestMetrics,
+    private readonly config: Config,
+    logger: Logger,
+    work: WorkNotice,
   ) {
     const { tls } = config;
     this.app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
-    this.http = new UwsHttp(this.app, metrics, logger, work);
-    this.webSockets = new UwsWebSockets(this.app, metrics, logger, work);
+    this.http = new UwsHttp(this.app, logger, work);
+    this.webSockets = new UwsWebSockets(uws, this.app, metrics, logger, work);
   }
 
   addWebSocketRoute(route: WebSocketRoute): this {
@@ -61,25 +54,31 @@ export class UwsServer implements HttpServer {
   listen(): Promise<number> {
     // WebSocket routes first: uWS passes a plain GET of the same path on to the next handler.
     for (const route of this.webSocketRoutes) this.webSockets.register(route);
-    this.http.register(this.routes.routes(), this.webSocketRoutes.map(({ path }) => path));
+    this.http.register(new RoutePlan(this.routes.routes(), this.webSocketRoutes.map(({ path }) => path), this.metrics));
     const { host, port } = this.config;
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
+      // Exclusive: without it uWS sets SO_REUSEPORT, and a second process on the port would
+      // silently take half the connections (with their Authorization headers).
+      const listening = (socket: uws.us_listen_socket | false) => {
         if (!socket) {
-          reject(new Error(`cannot listen on ${host}:${port} (address in use or not available)`));
+          reject(new Error(`cannot listen on ${host}:${port}: the port is in use (by another process or instance) or the address is not available`));
           return;
         }
         this.listenSocket = socket;
-        resolve(uws.us_socket_local_port(socket));
-      });
+        resolve(this.uws.us_socket_local_port(socket));
+      };
+      // Both builds take (host, port, options, callback) and export the option as a plain number;
+      // their typings list only (port, options, callback), and the option only as an enum.
+      const exclusive = (this.uws as UwsModule & { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+      (this.app.listen as unknown as (host: string, port: number, options: number, cb: typeof listening) => void)(host, port, exclusive, listening);
     });
   }
 
   close(): void {
-    if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
+    if (this.listenSocket) this.uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     this.webSockets.closeAll();
-    // Native since v20.29 but missing from the package's typings: closes keep-alive and WebSocket clients.
+    // Native since v20.29 but missing from the 20.30 package's typings: closes keep-alive and WebSocket clients.
     (this.app as uws.TemplatedApp & { close?(): void }).close?.();
   }
 }

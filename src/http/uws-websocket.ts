@@ -1,9 +1,11 @@
-import * as uws from 'uWebSockets.js';
+import type * as uws from 'uWebSockets.js';
 import type { Logger } from '../logger';
 import type { WorkNotice } from '../metrics/event-loop-lag';
 import { type HttpRequestMetrics, methodLabel } from '../metrics/http-request-metrics';
-import { urlTooLong } from './request-limits';
-import { Exchange, type ExchangeHandler, runLogged } from './uws-exchange';
+import { Exchange, REPLY_HEADERS, runLogged } from './exchange';
+import type { UwsModule } from './http-engines';
+import { withUrlLimit } from './route-plan';
+import { UwsResponse } from './uws-exchange';
 import { requestReader } from './uws-http';
 import type { WebSocketClient, WebSocketRoute, WebSocketSession, WebSocketUpgrade } from './websocket-route';
 
@@ -28,6 +30,7 @@ export class UwsWebSockets {
   private readonly sockets = new Set<Socket>();
 
   constructor(
+    private readonly uws: UwsModule,
     private readonly app: uws.TemplatedApp,
     private readonly metrics: HttpRequestMetrics,
     private readonly logger: Logger,
@@ -37,14 +40,14 @@ export class UwsWebSockets {
   register(route: WebSocketRoute): void {
     const recorder = this.metrics.route(route.path);
     const read = requestReader(route);
-    const handler: ExchangeHandler = (request) => urlTooLong(request) ?? route.handler(request);
+    const handler = withUrlLimit(route.handler);
     const { maxPayloadBytes, maxBufferedBytes, idleTimeoutSeconds } = route.limits;
     this.app.ws<SocketData>(route.path, {
       maxPayloadLength: maxPayloadBytes,
       maxBackpressure: maxBufferedBytes,
       idleTimeout: idleTimeoutSeconds,
       sendPingsAutomatically: true,
-      compression: uws.DISABLED,
+      compression: this.uws.DISABLED,
       upgrade: (res, req, context) => {
         this.work.noteWork();
         const method = methodLabel(req.getMethod());
@@ -53,10 +56,13 @@ export class UwsWebSockets {
         const extensions = req.getHeader('sec-websocket-extensions');
         const upgrade = (accepted: WebSocketUpgrade) => {
           const data: SocketData = { open: accepted.open, closed: false };
+          // A header written before the status would make it 200: uWS's upgrade keeps a 101 written first.
+          res.writeStatus('101 Switching Protocols');
+          for (const name in REPLY_HEADERS) res.writeHeader(name, REPLY_HEADERS[name]!);
           // The route selects the subprotocol: echoing the offered list would echo a token offered in it.
           res.upgrade(data, key, accepted.protocol ?? '', extensions, context);
         };
-        new Exchange(res, method, recorder, this.logger, upgrade).run(handler, request);
+        new Exchange(new UwsResponse(res), method, recorder, this.logger, upgrade).run(handler, request);
       },
       open: (socket: Socket) => {
         this.sockets.add(socket);

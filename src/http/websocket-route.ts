@@ -1,6 +1,12 @@
 import type { HttpReply, HttpRequest } from './route-table';
 
-/** What a session may do with its connection; the server adapter implements it over uWS. */
+/**
+ * How the reason of a connection the server ended over a protocol violation begins: uWS's own
+ * wording ("Received too big message"), which the node:http engine follows.
+ */
+export const PROTOCOL_VIOLATION_PREFIX = 'Received ';
+
+/** What a session may do with its connection; each engine's adapter implements it. */
 export interface WebSocketClient {
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
@@ -26,8 +32,9 @@ export interface WebSocketSession {
    */
   admits(bufferedBytes: number): boolean;
   /**
-   * The connection is gone, with the code and reason of the close frame, or 1006 and uWS's own
-   * reason when it ended the connection itself; the client may no longer be used.
+   * The connection is gone, with the code and reason of the close frame, or 1006 and a reason
+   * starting with PROTOCOL_VIOLATION_PREFIX when the server ended it over a protocol violation
+   * (oversized or malformed frame); the client may no longer be used.
    */
   closed(code: number, reason: string): void;
 }
@@ -41,9 +48,9 @@ export interface WebSocketUpgrade {
 }
 
 export interface WebSocketLimits {
-  /** Largest message uWS takes in; a larger one ends the connection without a close frame. */
+  /** Largest message the server takes in; a larger one ends the connection at once. */
   readonly maxPayloadBytes: number;
-  /** Bytes the server lets queue for a client before uWS itself discards messages (a safety net). */
+  /** Bytes the server lets queue for a client before the engine itself discards messages (a safety net). */
   readonly maxBufferedBytes: number;
   /** Seconds without traffic after which a connection is closed; the server pings before that. */
   readonly idleTimeoutSeconds: number;
@@ -52,7 +59,7 @@ export interface WebSocketLimits {
 /** A WebSocket endpoint: `handler` answers the upgrade request with a refusal or an acceptance. */
 export interface WebSocketRoute {
   readonly path: string;
-  /** Request headers the handler reads; only these are copied out of uWS. */
+  /** Request headers the handler reads; only these are copied out of the engine's request. */
   readonly headers?: readonly string[];
   /** The handler reads `remoteAddress` (see Route). */
   readonly readsPeerAddress?: boolean;

@@ -1,6 +1,6 @@
-/** Why a stream client is refused: too many clients in all, or from its address. */
-export const REJECT_REASONS = ['total', 'address'] as const;
-export type RejectReason = (typeof REJECT_REASONS)[number];
+/** Why a stream client is refused by the caps: too many clients in all, or from its address. */
+export const CAP_REASONS = ['total', 'address'] as const;
+export type CapReason = (typeof CAP_REASONS)[number];
 
 /**
  * The open /stream clients, counted in total and per client address, under STREAM_MAX_CLIENTS and
@@ -17,7 +17,7 @@ export class LiveClientCaps {
   ) {}
 
   /** Why one more client from `address` is refused, or undefined if it fits. */
-  refusal(address: string): RejectReason | undefined {
+  refusal(address: string): CapReason | undefined {
     if (this.total >= this.maxClients) return 'total';
     if ((this.perAddress.get(address) ?? 0) >= this.maxClientsPerAddress) return 'address';
     return undefined;

@@ -1,12 +1,19 @@
 import { inject, injectable } from 'inversify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { TYPES } from '../../container/identifiers';
-import { REJECT_REASONS, type RejectReason } from './client-caps';
+import { TYPES } from '../tokens';
+import { CAP_REASONS } from './client-caps';
 import type { LiveTransport } from './publisher';
 
-/** Why a stream client left: on its own (or its network, or the idle timeout), too slow, or a protocol violation. */
-export const DISCONNECT_REASONS = ['client', 'slow', 'protocol'] as const;
+/**
+ * Why a stream client left: on its own (or its network, or the idle timeout), too slow, a protocol
+ * violation, or too many messages the stream cannot use (policy).
+ */
+export const DISCONNECT_REASONS = ['client', 'slow', 'protocol', 'policy'] as const;
 export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
+
+/** Why a stream upgrade is refused: a cap (503), or a web page origin that may not read the stream (403). */
+export const REJECT_REASONS = [...CAP_REASONS, 'origin'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** The live stream's own metrics, in the injected Registry. */
 @injectable()
@@ -30,13 +37,13 @@ export class LiveMetrics {
     });
     this.disconnected = new Counter({
       name: 'stream_clients_disconnected_total',
-      help: 'Stream clients gone, by reason: client (closed by it, its network or the idle timeout), slow (too far behind), protocol (a message it may not send)',
+      help: 'Stream clients gone, by reason: client (closed by it, its network or the idle timeout), slow (too far behind), protocol (a message it may not send), policy (too many unusable messages in one collection interval)',
       labelNames: ['reason'],
       registers,
     });
     this.rejected = new Counter({
       name: 'stream_clients_rejected_total',
-      help: 'Stream upgrades refused with 503, by reason: total (STREAM_MAX_CLIENTS reached), address (STREAM_MAX_CLIENTS_PER_ADDRESS reached)',
+      help: 'Stream upgrades refused, by reason: total (503, STREAM_MAX_CLIENTS reached), address (503, STREAM_MAX_CLIENTS_PER_ADDRESS reached), origin (403, a web page of an origin not allowed)',
       labelNames: ['reason'],
       registers,
     });

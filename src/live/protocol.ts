@@ -1,4 +1,4 @@
-import type { CollectionResult } from '../../streams/source';
+import type { CollectionResult } from '../source';
 
 /**
  * The /stream wire format. Server → client, one JSON text message per source per collection:

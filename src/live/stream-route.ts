@@ -1,12 +1,15 @@
+import { type Clock, systemClock } from '../clock';
 import type { Config } from '../config';
 import { clientAddress, offeredSubprotocols, SUBPROTOCOL_HEADER } from '../http/access-control';
 import { formatIp } from '../http/cidr';
 import { json, type Route } from '../http/route-table';
-import type { WebSocketClient, WebSocketRoute, WebSocketSession } from '../http/websocket-route';
+import { PROTOCOL_VIOLATION_PREFIX, type WebSocketClient, type WebSocketRoute, type WebSocketSession } from '../http/websocket-route';
+import { BadMessageAllowance, MAX_BAD_MESSAGES_PER_INTERVAL } from './bad-messages';
 import { errorMessage, parseClientMessage, parseSourcesQuery } from './protocol';
 import { LiveClientCaps } from './client-caps';
 import type { DisconnectReason, LiveMetrics } from './live-metrics';
 import { sourceTopic, type LivePublisher } from './publisher';
+import { originRefusal } from './stream-origin';
 
 export const STREAM_PATH = '/stream';
 
@@ -27,15 +30,16 @@ export const SKIPS_BEFORE_CLOSE = 10;
 
 /** Close codes (RFC 6455 §7.4.1) the stream sends. */
 export const CLOSE_UNSUPPORTED_DATA = 1003;
+export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
 
-/** uWS ends a connection over a protocol violation (bad UTF-8, oversized frame) with 1006 and "Received …". */
-const UWS_PROTOCOL_VIOLATION = /^Received /;
 
 /**
  * One /stream client: its subscriptions follow its messages, each subscription starts with the
  * source's latest message (once per collection, however often it is asked for), and its backlog is kept under `maxBufferedBytes` by dropping
- * messages (counted) rather than queueing them; a client that stays behind is closed.
+ * messages (counted) rather than queueing them; a client that stays behind is closed. Messages it
+ * cannot use are answered at most once per collection interval, and too many close it (`badMessages`):
+ * what it makes the server send is bounded by what it subscribed to, not by what it sends.
  */
 export class LiveSession implements WebSocketSession {
   private skippedInARow = 0;
@@ -49,6 +53,7 @@ export class LiveSession implements WebSocketSession {
     private readonly publisher: LivePublisher,
     private readonly metrics: LiveMetrics,
     private readonly maxBufferedBytes: number,
+    private readonly badMessages: BadMessageAllowance,
     /** Gives the client's slot back once it is gone. */
     private readonly released: () => void = () => undefined,
   ) {
@@ -75,10 +80,10 @@ export class LiveSession implements WebSocketSession {
       this.closeFor('protocol', CLOSE_MESSAGE_TOO_BIG, `messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`);
       return;
     }
-    // A malformed message is answered, not punished: the stream goes on with the subscriptions it has.
+    // A malformed message is answered, not punished, unless it comes in a flood: the stream goes on with the subscriptions it has.
     const change = parseClientMessage(message, this.publisher.sourceNames);
     if ('error' in change) {
-      this.sendIfAdmitted(errorMessage(change.error));
+      this.refuseMessage(change.error);
       return;
     }
     for (const source of change.unsubscribe) {
@@ -100,7 +105,15 @@ export class LiveSession implements WebSocketSession {
 
   closed(code: number, reason: string): void {
     this.released();
-    this.metrics.clientClosed(this.closing ?? (code === 1006 && UWS_PROTOCOL_VIOLATION.test(reason) ? 'protocol' : 'client'));
+    this.metrics.clientClosed(this.closing ?? (code === 1006 && reason.startsWith(PROTOCOL_VIOLATION_PREFIX) ? 'protocol' : 'client'));
+  }
+
+  private refuseMessage(error: string): void {
+    const verdict = this.badMessages.next();
+    if (verdict === 'answer') this.sendIfAdmitted(errorMessage(error));
+    else if (verdict === 'close') {
+      this.closeFor('policy', CLOSE_POLICY_VIOLATION, `more than ${MAX_BAD_MESSAGES_PER_INTERVAL} unusable messages within one collection interval`);
+    }
   }
 
   private sendIfAdmitted(message: string): boolean {
@@ -124,8 +137,9 @@ export class LiveSession implements WebSocketSession {
 }
 
 /** GET /stream as a WebSocket endpoint: `?sources=a,b` picks the initial subscriptions (default: all). */
-export function streamRoute(publisher: LivePublisher, metrics: LiveMetrics, config: Config): WebSocketRoute {
+export function streamRoute(publisher: LivePublisher, metrics: LiveMetrics, config: Config, clock: Clock = systemClock): WebSocketRoute {
   const maxBufferedBytes = config.streamMaxBufferBytes;
+  const intervalMs = config.collectionIntervalSeconds * 1000;
   const caps = new LiveClientCaps(config.streamMaxClients, config.streamMaxClientsPerAddress);
   return {
     path: STREAM_PATH,
@@ -137,8 +151,14 @@ export function streamRoute(publisher: LivePublisher, metrics: LiveMetrics, conf
       idleTimeoutSeconds: 120,
     },
     readsPeerAddress: true,
-    headers: ['x-forwarded-for', SUBPROTOCOL_HEADER],
+    headers: ['x-forwarded-for', SUBPROTOCOL_HEADER, 'origin', 'host'],
     handler: (request) => {
+      // A web page of another site is refused before it learns anything more of the stream.
+      const foreign = originRefusal({ origin: request.headers.origin ?? '', host: request.headers.host ?? '', tls: config.tls !== undefined }, config.streamAllowedOrigins);
+      if (foreign) {
+        metrics.clientRejected('origin');
+        return json(403, { error: foreign });
+      }
       const sources = parseSourcesQuery(request.query, publisher.sourceNames);
       if ('error' in sources) return json(400, sources);
       // The guard has already refused a request whose address cannot be determined.
@@ -155,7 +175,7 @@ export function streamRoute(publisher: LivePublisher, metrics: LiveMetrics, conf
         // uWS opens the socket within the upgrade callback: nothing else is admitted in between.
         open: (client) => {
           caps.opened(address);
-          const session = new LiveSession(client, publisher, metrics, maxBufferedBytes, () => caps.closed(address));
+          const session = new LiveSession(client, publisher, metrics, maxBufferedBytes, new BadMessageAllowance(clock, intervalMs), () => caps.closed(address));
           session.subscribe(sources);
           return session;
         },

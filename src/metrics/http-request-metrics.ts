@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import type { Registry } from 'prom-client';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../tokens';
 import { registerExposedMetric, type ExposedFamily, type ExposedValue } from './exposed-metric';
 import { formatLabels } from './exposition';
 import { NativeHistogram } from './native-histogram';

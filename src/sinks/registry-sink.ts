@@ -1,13 +1,13 @@
 import { inject, injectable, multiInject } from 'inversify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../tokens';
 import type { Logger } from '../logger';
 import { SnapshotFamily } from '../metrics/snapshot-family';
 import { familyOwnersOf } from '../metrics/source-selection';
 import { ReportedOnce } from '../report-once';
 import type { ExposedValue } from '../metrics/exposed-metric';
-import type { CollectionSink, EngineOptions } from '../../streams/engine';
-import type { CollectionResult, MetricDescriptor, MetricSource, Sample } from '../../streams/source';
+import type { CollectionSink, EngineOptions } from '../collection';
+import type { CollectionResult, MetricDescriptor, MetricSource, Sample } from '../source';
 
 interface OwnedFamily {
   readonly descriptor: MetricDescriptor;

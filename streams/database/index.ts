@@ -1,11 +1,12 @@
 import { inject, injectable } from 'inversify';
 import { DatabaseError, type PoolClient } from '../../src/db/pg';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import type { Config } from '../../src/config';
+import { DATABASE_SETTINGS, type DatabaseSettings } from './settings';
 import type { DatabasePool } from '../../src/db/database-pool';
 import { PooledSource } from '../../src/db/pooled-source';
 import type { Logger } from '../../src/logger';
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import { countRows, type Query } from './row-counts';
 import { parseServerStats, SERVER_METRICS, SERVER_SQL, serverSamples, type ServerStats } from './server';
 import { MAX_TABLES, parseTableListing, TABLE_METRICS, TABLES_SQL, tableSamples, type TableRows } from './tables';
@@ -54,7 +55,7 @@ export class DatabaseSource extends PooledSource {
 
   constructor(
     @inject(TYPES.DatabasePool) database: DatabasePool,
-    @inject(TYPES.Config) private readonly config: Config,
+    @inject(DATABASE_SETTINGS.token) private readonly config: Config & DatabaseSettings,
     @inject(TYPES.Logger) private readonly logger: Logger,
   ) {
     super(database);

@@ -1,4 +1,4 @@
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import { finite, text, type Row } from './columns';
 
 /** The server figures: connections, max_connections and the connected database's transactions. */

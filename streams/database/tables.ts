@@ -1,4 +1,4 @@
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import { finite, list, text, type Row } from './columns';
 
 /** Most tables `database_table_rows` covers when DB_TABLES is not set, so cardinality stays bounded. */

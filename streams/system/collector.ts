@@ -1,7 +1,8 @@
 import type { Clock } from '../../src/clock';
 import type { Config } from '../../src/config';
+import type { SystemSettings } from './settings';
 import type { Logger } from '../../src/logger';
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import type { ProcFiles } from './proc-files';
 
 export type Systeminformation = typeof import('systeminformation');
@@ -17,7 +18,7 @@ export type HostAccess =
 
 /** What every host collector is built from. */
 export interface CollectorContext {
-  readonly config: Config;
+  readonly config: Config & SystemSettings;
   readonly clock: Clock;
   readonly logger: Logger;
 }

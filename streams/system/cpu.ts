@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Clock } from '../../src/clock';
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import { quarterTimeoutMs, type CollectorContext, type HostAccess, type HostCollector } from './collector';
 import { ProcFormatError, unsignedFields } from './proc-files';
 

@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import type { Logger } from '../../src/logger';
 import type { NameSet } from '../../src/name-patterns';
-import type { Labels, MetricDescriptor, Sample } from '../source';
+import type { Labels, MetricDescriptor, Sample } from '../../src/source';
 import { quarterTimeoutMs, type CollectorContext, type HostAccess, type HostCollector, type Systeminformation } from './collector';
 
 type FsSizeEntry = Awaited<ReturnType<Systeminformation['fsSize']>>[number];

@@ -1,10 +1,11 @@
 import { inject, injectable } from 'inversify';
 import { concatMap, defer, from, map, of, timer, type Observable } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import type { Clock } from '../../src/clock';
-import type { Config, SystemCollectorName } from '../../src/config';
+import type { Config } from '../../src/config';
+import { SYSTEM_SETTINGS, type SystemCollectorName, type SystemSettings } from './settings';
 import type { Logger } from '../../src/logger';
-import type { MetricDescriptor, MetricSource, Sample } from '../source';
+import type { MetricDescriptor, MetricSource, Sample } from '../../src/source';
 import type { CollectorContext, HostAccess, HostCollector, Systeminformation } from './collector';
 import { CpuCollector, parseProcStat } from './cpu';
 import { DiskstatsCollector } from './diskstats';
@@ -46,7 +47,7 @@ export class SystemSource implements MetricSource {
   private systeminformation?: Promise<Systeminformation>;
 
   constructor(
-    @inject(TYPES.Config) config: Config,
+    @inject(SYSTEM_SETTINGS.token) config: Config & SystemSettings,
     @inject(TYPES.Clock) private readonly clock: Clock,
     @inject(TYPES.Logger) private readonly logger: Logger,
   ) {

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import type { HostCollector } from './collector';
 
 /**

@@ -1,4 +1,4 @@
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import type { HostAccess, HostCollector } from './collector';
 import { ProcFormatError } from './proc-files';
 

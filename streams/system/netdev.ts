@@ -1,5 +1,5 @@
 import type { NameSet } from '../../src/name-patterns';
-import type { MetricDescriptor, Sample } from '../source';
+import type { MetricDescriptor, Sample } from '../../src/source';
 import type { CollectorContext, HostAccess, HostCollector } from './collector';
 import { unsignedFields } from './proc-files';
 

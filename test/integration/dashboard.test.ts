@@ -6,37 +6,17 @@ import Redis from 'ioredis';
 import mqtt from 'mqtt';
 import { parse } from 'yaml';
 import { createFleetDatabase, type FleetDatabase } from '../../demo/fleet-database';
+import { selectedMetricNames, shippedDashboard } from '../support/dashboard';
 import { get } from '../support/http';
 import { sparePort } from '../support/ports';
 import { eventually, ROOT, spawnService, type SpawnedService } from '../support/service';
 
-interface Panel {
-  type: string;
-  title: string;
-  targets?: { expr: string }[];
-}
-interface Dashboard {
-  panels: Panel[];
-  templating: { list: { name: string; type: string; query: string | { query: string } }[] };
-}
-
-const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'grafana', 'dashboards', 'iotflow-metrics.json'), 'utf8')) as Dashboard;
+const dashboard = shippedDashboard(ROOT);
 const JOB = 'iotflow_metrics';
 const RULES_DIR = path.join(ROOT, 'prometheus', 'rules');
 const shippedRules = readdirSync(RULES_DIR)
   .filter((name) => name.endsWith('.yml'))
   .flatMap((name) => (parse(readFileSync(path.join(RULES_DIR, name), 'utf8')) as { groups: { rules: { expr: string }[] }[] }).groups.flatMap((group) => group.rules));
-
-const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'group_left', 'group_right', 'inf', 'nan']);
-
-/** The metric names a PromQL expression selects: label matchers, ranges, grouping labels, functions and keywords left out. */
-function selectedMetricNames(expr: string): string[] {
-  const selectors = expr
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  return [...selectors.matchAll(/(?<![\w:.])[a-zA-Z_:][\w:]*\b(?!\s*\()/g)].map(([name]) => name).filter((name) => !PROMQL_KEYWORDS.has(name));
-}
 
 /** Grafana's substitution of the dashboard's variables, as it would do for one job and instance. */
 function substitute(expr: string, instance: string): string {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { escapeIdentifier, type Client } from 'pg';
 import { Registry } from 'prom-client';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
 import { DatabasePool } from '../../src/db/database-pool';
 import { createInstrumentedPool } from '../../src/db/instrumented-pool';
 import { createLogger } from '../../src/logger';

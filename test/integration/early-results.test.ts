@@ -13,8 +13,8 @@ require('reflect-metadata');
 const [dist] = process.argv.slice(1);
 const { firstValueFrom } = require('rxjs');
 const { createContainer } = require(dist + '/container');
-const { TYPES } = require(dist + '/container/identifiers');
-const { loadConfig } = require(dist + '/src/config');
+const { TYPES } = require(dist + '/src/tokens');
+const { loadConfig } = require(dist + '/streams/config');
 const { createLogger } = require(dist + '/src/logger');
 const { MetricsService } = require(dist + '/src/service');
 (async () => {

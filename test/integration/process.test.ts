@@ -1,24 +1,39 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { HTTP_ENGINES } from '../../src/http/http-engines';
+import { ENGINES } from '../support/engines';
 import { get } from '../support/http';
 import { eventually, spawnService } from '../support/service';
 import { openStream } from '../support/websocket';
 
 describe('the service process', () => {
-  it('runs on the native uWebSockets.js addon, not the pure-JS fallback', async () => {
+  it('runs the best HTTP engine that loads here, never the pure-JS uWS fallback, and names it', async () => {
     const service = spawnService({ SOURCES: 'app' });
     try {
       const port = await service.ready;
-      // The addon is mapped into the process only if the native binary loaded.
+      const best = ENGINES[0]!;
+      // A uWS addon is mapped into the process only if its native binary loaded.
       const maps = readFileSync(`/proc/${service.child.pid}/maps`, 'utf8');
-      expect(maps).toMatch(/uws_linux_x64_\d+\.node/);
+      if (best.startsWith('uws-')) expect(maps).toMatch(/uws_linux_x64_\d+\.node/);
       expect(service.stderr()).not.toContain('Falling back to a NodeJS implementation');
+      expect(service.stderr()).toContain(`[HTTP_ENGINE ${best}]`);
       expect(service.stderr()).toContain(`listening on http://127.0.0.1:${port}, sources: app`);
-      expect(JSON.parse((await get(port, '/health')).body).server).toBe('uWebSockets.js native');
+      expect(JSON.parse((await get(port, '/health')).body).engine.name).toBe(best);
     } finally {
       service.child.kill('SIGKILL');
       await service.exited;
     }
+  });
+
+  it('exits 2 naming HTTP_ENGINE for a value it does not know, and for an engine that cannot load here', async () => {
+    const unknown = spawnService({ SOURCES: 'app', HTTP_ENGINE: 'uws-21' });
+    expect(await unknown.exited).toBe(2);
+    expect(unknown.stderr()).toMatch(/^configuration error: HTTP_ENGINE="uws-21" is invalid: expected auto, uws, uws-20.57, uws-20.30, node\n$/);
+    const missing = HTTP_ENGINES.find((engine) => !ENGINES.includes(engine));
+    if (missing === undefined) return; // every engine loads on this machine
+    const forced = spawnService({ SOURCES: 'app', HTTP_ENGINE: missing });
+    expect(await forced.exited).toBe(2);
+    expect(forced.stderr()).toMatch(new RegExp(`^configuration error: HTTP_ENGINE=${missing} cannot be used on this host: uWebSockets.js 20\\.\\d+ (needs glibc|has no build for Node)`));
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('stops on %s: exit 0, listen socket closed, clients closed', async (signal) => {

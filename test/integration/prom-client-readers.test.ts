@@ -1,5 +1,5 @@
 import { AggregatorRegistry, Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import { Exposition } from '../../src/metrics/exposition';
 import { get } from '../support/http';
 import { eventually, startService, type RunningService } from '../support/service';

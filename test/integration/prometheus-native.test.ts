@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import { DURATION_BUCKETS } from '../../src/metrics/http-request-metrics';
 import { sparePort } from '../support/ports';
 import { get } from '../support/http';

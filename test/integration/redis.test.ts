@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { parseRedisInfo, REDIS_METRICS } from '../../streams/redis';
-import type { CollectionSuccess } from '../../streams/source';
+import type { CollectionSuccess } from '../../src/source';
 import { sparePort } from '../support/ports';
 import { killProcess as kill } from '../support/processes';
 import { killAllRedisServers, startRedisServer } from '../support/redis';

@@ -1,7 +1,7 @@
 import { defer, of } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import { EventLoopLag } from '../../src/metrics/event-loop-lag';
-import type { MetricSource } from '../../streams/source';
+import type { MetricSource } from '../../src/source';
 import { get, parseExposition, sampleValue } from '../support/http';
 import { eventually, startService, type RunningService } from '../support/service';
 

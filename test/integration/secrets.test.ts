@@ -1,7 +1,7 @@
 import type { Container } from 'inversify';
 import { defer } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
-import type { MetricSource } from '../../streams/source';
+import { TYPES } from '../../src/tokens';
+import type { MetricSource } from '../../src/source';
 import { get, sampleValue } from '../support/http';
 import { scrape } from '../support/metrics';
 import { sparePort } from '../support/ports';

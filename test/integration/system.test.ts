@@ -1,6 +1,6 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
 import { sampleValue } from '../support/http';
 import { scrape } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';

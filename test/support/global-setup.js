@@ -8,7 +8,7 @@ const path = require('node:path');
 module.exports = async () => {
   const root = path.join(__dirname, '..', '..');
   const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
-  if (build.error || !existsSync(path.join(root, 'dist', 'src', 'main.js'))) {
+  if (build.error || !existsSync(path.join(root, 'dist', 'container', 'main.js'))) {
     throw new Error(`building dist/ failed:\n${build.stdout}${build.stderr}${build.error ?? ''}`);
   }
 };

@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
 import { filter, firstValueFrom, take, timeout, toArray, type Observable } from 'rxjs';
-import { TYPES } from '../../container/identifiers';
+import { TYPES } from '../../src/tokens';
 import { Exposition } from '../../src/metrics/exposition';
-import type { CollectionResult } from '../../streams/source';
+import type { CollectionResult } from '../../src/source';
 import { get, parseExposition, sampleValue } from './http';
 import { eventually, type RunningService } from './service';
 

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Container } from 'inversify';
 import { createContainer } from '../../container';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
+import type { HttpEngineName } from '../../src/http/http-engines';
 import { createLogger, type Logger } from '../../src/logger';
 import { MetricsService } from '../../src/service';
 
@@ -36,6 +37,11 @@ export async function startService(env: Record<string, string> = {}, beforeStart
   return { port, container, logLines, stop: () => service.stop() };
 }
 
+/** startService on one HTTP engine (HTTP_ENGINE), for the suites that run on every engine that loads. */
+export function serviceOn(engine: HttpEngineName): typeof startService {
+  return (env = {}, beforeStart) => startService({ HTTP_ENGINE: engine, ...env }, beforeStart);
+}
+
 export interface SpawnedService {
   readonly child: ChildProcess;
   readonly stderr: () => string;
@@ -47,7 +53,7 @@ export interface SpawnedService {
 
 /** Starts the built service (dist/, built by global setup) as its own process. */
 export function spawnService(env: Record<string, string>): SpawnedService {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js')], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'container', 'main.js')], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...TEST_SHARE_GROUP, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Sample } from '../../streams/source';
+import type { Sample } from '../../src/source';
 
 /** Helpers shared by the host collectors' unit tests. */
 

@@ -75,7 +75,8 @@ export interface RawStreamClient {
   sendText(text: string): void;
 }
 
-export function openRawStream(port: number, query = ''): Promise<RawStreamClient> {
+/** Opens a raw stream; `headers` are added to the upgrade request (e.g. `Origin`). A refusal rejects with the status and the whole reply read so far. */
+export function openRawStream(port: number, query = '', headers: Record<string, string> = {}): Promise<RawStreamClient> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.on('error', () => undefined); // The server closing hard shows as ECONNRESET: expected.
@@ -83,7 +84,9 @@ export function openRawStream(port: number, query = ''): Promise<RawStreamClient
       const key = randomBytes(16).toString('base64');
       socket.write(
         `GET /stream${query ? `?${query}` : ''} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+          Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
+          '\r\n',
       );
     });
     let head = '';
@@ -94,7 +97,7 @@ export function openRawStream(port: number, query = ''): Promise<RawStreamClient
       socket.pause();
       if (!head.startsWith('HTTP/1.1 101')) {
         socket.destroy();
-        reject(Object.assign(new Error(`upgrade refused: ${head.split('\r\n')[0]}`), { status: Number(head.split(' ')[1]) }));
+        reject(Object.assign(new Error(`upgrade refused: ${head.split('\r\n')[0]}`), { status: Number(head.split(' ')[1]), reply: head }));
         return;
       }
       resolve({ socket, sendText: (text) => socket.write(maskedTextFrame(text)) });
@@ -105,7 +108,7 @@ export function openRawStream(port: number, query = ''): Promise<RawStreamClient
 }
 
 /** A client → server text frame (clients must mask, RFC 6455 §5.3); payloads under 126 bytes. */
-function maskedTextFrame(text: string): Buffer {
+export function maskedTextFrame(text: string): Buffer {
   const payload = Buffer.from(text);
   if (payload.length >= 126) throw new Error('maskedTextFrame takes payloads under 126 bytes');
   const mask = randomBytes(4);
@@ -131,4 +134,41 @@ export function kernelTcpMemoryBytes(): number {
 export function portSendQueueBytes(port: number): number {
   const listing = execFileSync('ss', ['-tmnH', 'state', 'all', `( sport = :${port} )`], { encoding: 'utf8' });
   return [...listing.matchAll(/skmem:\([^)]*\bw(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/** The Send-Q (bytes written and not yet acknowledged by the peer) of each connection whose local port is `port`, listeners left out. */
+export function portSendQueues(port: number): number[] {
+  const listing = execFileSync('ss', ['-tnH', 'state', 'all', `( sport = :${port} )`], { encoding: 'utf8' });
+  return listing
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([state]) => state !== '' && state !== 'LISTEN')
+    .map(([, , sendQueue]) => Number(sendQueue));
+}
+
+/**
+ * Reads a raw client's socket to its end (resuming it) and returns the code of the close frame the
+ * server sent, or undefined if none came: server frames are unmasked (RFC 6455 §5.2).
+ */
+export function serverCloseCode(socket: net.Socket): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let received = Buffer.alloc(0);
+    const finish = () => resolve(closeCodeIn(received));
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.once('close', finish);
+    socket.resume();
+  });
+}
+
+function closeCodeIn(frames: Buffer): number | undefined {
+  for (let at = 0; at + 2 <= frames.length; ) {
+    const opcode = frames[at] & 0x0f;
+    let length = frames[at + 1] & 0x7f;
+    let header = 2;
+    if (length === 126) [length, header] = [frames.readUInt16BE(at + 2), 4];
+    else if (length === 127) [length, header] = [Number(frames.readBigUInt64BE(at + 2)), 10];
+    if (opcode === 0x8) return length >= 2 && at + header + 2 <= frames.length ? frames.readUInt16BE(at + header) : undefined;
+    at += header + length;
+  }
+  return undefined;
 }

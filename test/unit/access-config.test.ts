@@ -1,4 +1,4 @@
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
 import { makeSelfSignedCertificate, type SelfSignedCertificate } from '../support/tls';
 
 /** Matches the ConfigError naming `variable` whose message contains `text`. */
@@ -22,6 +22,13 @@ describe('access, TLS and stream configuration', () => {
   it('case 9: reads the stream client caps', () => {
     const config = loadConfig({ STREAM_MAX_CLIENTS: '50', STREAM_MAX_CLIENTS_PER_ADDRESS: '50' });
     expect([config.streamMaxClients, config.streamMaxClientsPerAddress]).toEqual([50, 50]);
+  });
+
+  it('reads STREAM_ALLOWED_ORIGINS (none by default), and exits naming it on a malformed origin', () => {
+    expect(loadConfig({}).streamAllowedOrigins).toEqual([]);
+    expect(loadConfig({ STREAM_ALLOWED_ORIGINS: 'https://grafana.example.com, http://10.0.0.5:3000' }).streamAllowedOrigins).toEqual(['https://grafana.example.com', 'http://10.0.0.5:3000']);
+    expect(() => loadConfig({ STREAM_ALLOWED_ORIGINS: 'https://grafana.example.com,grafana.example.com' })).toThrow(configError('STREAM_ALLOWED_ORIGINS', '"grafana.example.com" is not one'));
+    expect(() => loadConfig({ STREAM_ALLOWED_ORIGINS: 'https://grafana.example.com/d/live' })).toThrow(configError('STREAM_ALLOWED_ORIGINS', 'no path'));
   });
 
   it('reads the lists, the limit and the credentials', () => {

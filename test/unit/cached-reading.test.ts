@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import { createRegistry } from '../../container/core.module';
+import { createRegistry } from '../../src/metrics/registry';
 import { CachedReading, reusedReadingOf, reuseReadings } from '../../src/metrics/cached-reading';
 import type { ExposedFamily } from '../../src/metrics/exposed-metric';
 

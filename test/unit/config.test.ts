@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/settings';
+import { loadConfig } from '../../streams/config';
 
 const errorOf = (env: Record<string, string>): ConfigError => {
   try {

@@ -1,5 +1,5 @@
 import { DatabaseError } from 'pg';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
 import { CollectionError, collectorPoolConfig, describeDatabaseError, poolWouldQueue } from '../../src/db/database-pool';
 import { operationOf } from '../../src/db/instrumented-pool';
 

@@ -2,8 +2,9 @@ import { defer, map, NEVER, Observable, of, shareReplay, tap, throwError } from 
 import type { Election } from '../../src/cluster/election';
 import { TestScheduler } from 'rxjs/testing';
 import type { Clock } from '../../src/clock';
-import { CollectionEngine, type CollectionSink } from '../../streams/engine';
-import type { CollectionResult, MetricSource, Sample } from '../../streams/source';
+import type { CollectionSink } from '../../src/collection';
+import { CollectionEngine } from '../../streams/engine';
+import type { CollectionResult, MetricSource, Sample } from '../../src/source';
 
 /** A source whose n-th collection (0-based) is whatever `collections(n)` returns. */
 function scriptedSource(name: string, collections: (n: number) => Observable<readonly Sample[]>): MetricSource {

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createRegistry, DEFAULT_COLLECTORS } from '../../container/core.module';
+import { createRegistry, DEFAULT_COLLECTORS } from '../../src/metrics/registry';
 import { EventLoopLag } from '../../src/metrics/event-loop-lag';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

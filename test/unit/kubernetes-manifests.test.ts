@@ -1,50 +1,27 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import {
+  type Doc,
+  dockerImage,
+  KUSTOMIZATION,
+  manifestFiles,
+  manifests,
+  one,
+  onlyContainer,
+  parseAll,
+  read,
+  ROOT,
+  schemaErrors,
+  SECRET_EXAMPLE,
+} from '../support/kubernetes';
 
 // No cluster runs here: the manifests are checked offline, against the Kubernetes and Prometheus
 // Operator schemas, and for what the schemas cannot say (security, ports, selectors agreeing).
 // The schemas have no word on unknown fields (kubectl --validate=strict has): the security and
 // wiring properties are therefore asserted field by field below, not left to the schemas.
 
-const ROOT = path.join(__dirname, '..', '..');
-const K8S = path.join(ROOT, 'deploy', 'kubernetes');
-const GENERATOR = path.join(K8S, 'generate-prometheusrule.js');
-const VALIDATOR = path.join(ROOT, 'test', 'support', 'validate-kubernetes.mjs');
-const KUSTOMIZATION = 'kustomization.yaml';
-const SECRET_EXAMPLE = 'secret.example.yaml';
 const SECRET_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'MQTT_URL', 'METRICS_TOKEN', 'METRICS_BASIC_AUTH'];
-
-type Doc = Record<string, any>;
-
-const read = (file: string) => readFileSync(path.join(K8S, file), 'utf8');
-
-function parseAll(text: string, file: string): Doc[] {
-  return YAML.parseAllDocuments(text).map((document) => {
-    if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0].message}`);
-    return document.toJS() as Doc;
-  });
-}
-
-const yamlFiles = () => readdirSync(K8S).filter((file) => /\.ya?ml$/.test(file)).sort();
-/** The files `kubectl apply -k` applies: every YAML file but the kustomization and the example Secret. */
-const manifestFiles = () => yamlFiles().filter((file) => file !== KUSTOMIZATION && file !== SECRET_EXAMPLE);
-const manifests = () => manifestFiles().flatMap((file) => parseAll(read(file), file));
-
-function one(kind: string): Doc {
-  const found = manifests().filter((document) => document.kind === kind);
-  if (found.length !== 1) throw new Error(`expected one ${kind} in deploy/kubernetes, found ${found.length}`);
-  return found[0];
-}
-
-/** Per document: null when the schema accepts it, or the schema's error. */
-function schemaErrors(documents: unknown[]): (string | null)[] {
-  const run = spawnSync(process.execPath, [VALIDATOR], { input: JSON.stringify(documents), encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`validate-kubernetes.mjs failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as (string | null)[];
-}
 
 /** The text with the commented lines that follow the line saying "uncomment" uncommented. */
 function uncommented(text: string): string {
@@ -57,44 +34,14 @@ function uncommented(text: string): string {
   return lines.join('\n');
 }
 
-function generate(...args: string[]) {
-  return spawnSync(process.execPath, [GENERATOR, ...args], { cwd: ROOT, encoding: 'utf8' });
-}
-
-function ruleGroupsOf(dir: string): unknown[] {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((file) => /\.ya?ml$/.test(file)).sort();
-  } catch {
-    return [];
-  }
-  return files.flatMap((file) => (YAML.parse(readFileSync(path.join(dir, file), 'utf8')) as Doc).groups as unknown[]);
-}
-
 const deployment = () => one('Deployment');
 const podSpec = () => deployment().spec.template.spec as Doc;
-const container = () => {
-  const containers = podSpec().containers as Doc[];
-  expect(containers).toHaveLength(1);
-  return containers[0];
-};
+const container = () => onlyContainer(deployment());
 const metricsPort = () => (container().ports as Doc[]).find((port) => port.name === 'metrics') as Doc;
 
 /** A port as a Service, probe or NetworkPolicy gives it (a number or the container port's name), as a number. */
 const resolvePort = (port: number | string) =>
   typeof port === 'number' ? port : ((container().ports as Doc[]).find((candidate) => candidate.name === port)?.containerPort as number | undefined);
-
-/** The final stage of the Dockerfile: its base image, user, exposed port and command. */
-function dockerImage() {
-  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  return {
-    from: /^FROM (\S+)/m.exec(finalStage)?.[1],
-    user: /^USER (\S+)/m.exec(finalStage)?.[1],
-    expose: Number(/^EXPOSE (\d+)/m.exec(finalStage)?.[1]),
-    cmd: /^CMD (.+)$/m.exec(finalStage)?.[1],
-  };
-}
 
 describe('Kubernetes manifests (deploy/kubernetes)', () => {
   it('every manifest is valid against the Kubernetes and Prometheus Operator schemas', () => {
@@ -157,7 +104,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(container().command).toBeUndefined();
     expect(container().args).toBeUndefined();
     const cmd = JSON.parse(image.cmd ?? '[]') as string[];
-    expect([cmd[0], cmd.at(-1)]).toEqual(['node', 'dist/src/main.js']);
+    expect([cmd[0], cmd.at(-1)]).toEqual(['node', 'dist/container/main.js']);
     expect(container().volumeMounts).toBeUndefined();
     // The namespace enforces the same: Pod Security "restricted".
     expect(one('Namespace').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
@@ -266,47 +213,5 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(kustomization).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' });
     expect([...kustomization.resources].sort()).toEqual(manifestFiles());
     expect(kustomization.namespace).toBe(one('Namespace').metadata.name);
-  });
-});
-
-describe('the PrometheusRule generated from prometheus/rules', () => {
-  let scratch: string;
-  beforeEach(() => (scratch = mkdtempSync(path.join(os.tmpdir(), 'iotflow-prometheusrule-'))));
-  afterEach(() => rmSync(scratch, { recursive: true, force: true }));
-
-  it('the committed prometheusrule.yaml is what prometheus/rules gives', () => {
-    const check = generate('--check');
-    expect([check.status, check.stderr]).toEqual([0, '']);
-    expect(one('PrometheusRule').spec.groups).toEqual(ruleGroupsOf(path.join(ROOT, 'prometheus', 'rules')));
-  });
-
-  it('carries every group and rule of the rule files, in file order, and is valid', () => {
-    const out = path.join(scratch, 'prometheusrule.yaml');
-    const run = generate('--rules', 'test/fixtures/prometheus-rules', '--out', out);
-    expect([run.status, run.stderr]).toEqual([0, '']);
-    const [rule] = parseAll(readFileSync(out, 'utf8'), out);
-    expect(rule.spec.groups.map((group: Doc) => group.name)).toEqual(['example.alerts', 'example.rules', 'example.settings']);
-    expect(rule.spec.groups).toEqual(ruleGroupsOf(path.join(ROOT, 'test', 'fixtures', 'prometheus-rules')));
-    expect(rule.metadata).toEqual(one('PrometheusRule').metadata);
-    expect(schemaErrors([rule])).toEqual([null]);
-  });
-
-  it('--check fails, naming the command, when the PrometheusRule is out of date', () => {
-    const out = path.join(scratch, 'prometheusrule.yaml');
-    writeFileSync(out, read('prometheusrule.yaml').replace(/groups:.*[\s\S]*$/, 'groups: []\n'));
-    const check = generate('--rules', 'test/fixtures/prometheus-rules', '--out', out, '--check');
-    expect(check.status).toBe(1);
-    expect(check.stderr).toContain('run node deploy/kubernetes/generate-prometheusrule.js');
-  });
-
-  it('refuses a group name used in two rule files, naming both', () => {
-    const rules = path.join(scratch, 'rules');
-    const fixture = readFileSync(path.join(ROOT, 'test', 'fixtures', 'prometheus-rules', 'example.rules.yml'), 'utf8');
-    mkdirSync(rules);
-    writeFileSync(path.join(rules, 'a.yml'), fixture);
-    writeFileSync(path.join(rules, 'b.yml'), fixture);
-    const run = generate('--rules', rules, '--out', path.join(scratch, 'out.yaml'));
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain('b.yml: group "example.rules" is also in a.yml');
   });
 });

@@ -2,8 +2,9 @@ import { Registry } from 'prom-client';
 import type { WebSocketClient } from '../../src/http/websocket-route';
 import { LiveMetrics } from '../../src/live/live-metrics';
 import { LivePublisher, type LiveTransport } from '../../src/live/publisher';
+import { BadMessageAllowance, MAX_BAD_MESSAGES_PER_INTERVAL } from '../../src/live/bad-messages';
 import { SKIPS_BEFORE_CLOSE, LiveSession } from '../../src/live/stream-route';
-import type { CollectionResult, MetricSource } from '../../streams/source';
+import type { CollectionResult, MetricSource } from '../../src/source';
 import { of } from 'rxjs';
 
 /** A transport that records what it is asked to publish. */
@@ -58,21 +59,28 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
   return metric?.values.find((entry) => Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
 }
 
+/** The collection interval of the sessions below, on a clock the test moves. */
+const INTERVAL_MS = 1000;
+
 describe('LivePublisher and LiveSession', () => {
+  let now: number;
+  const clock = { monotonicMs: () => now };
   let registry: Registry;
   let transport: RecordingTransport;
   let publisher: LivePublisher;
   let metrics: LiveMetrics;
   let client: RecordingClient;
   let session: LiveSession;
+  const newSession = (on: RecordingClient) => new LiveSession(on, publisher, metrics, 1000, new BadMessageAllowance(clock, INTERVAL_MS));
 
   beforeEach(() => {
+    now = 0;
     registry = new Registry();
     transport = new RecordingTransport();
     metrics = new LiveMetrics(registry, transport);
     publisher = new LivePublisher(transport, [source('system'), source('redis')], metrics);
     client = new RecordingClient();
-    session = new LiveSession(client, publisher, metrics, 1000);
+    session = newSession(client);
   });
 
   it('serializes each result once, publishes it under its source topic and keeps it as the latest', () => {
@@ -105,6 +113,7 @@ describe('LivePublisher and LiveSession', () => {
     expect([...client.topics]).toEqual(['source/redis']);
     expect(JSON.parse(client.sent[0]).source).toBe('redis');
     session.received('{"subscribe":["kafka"]}', false);
+    now += INTERVAL_MS; // One answer per collection interval: see the flooding client below.
     session.received('not json', false);
     expect(client.sent.slice(1).map((message) => JSON.parse(message).error)).toEqual([
       expect.stringContaining('unknown source "kafka"'),
@@ -119,7 +128,7 @@ describe('LivePublisher and LiveSession', () => {
     expect(client.closedWith).toEqual([1003, expect.stringContaining('binary')]);
     session.closed(1003, '');
     const other = new RecordingClient();
-    const second = new LiveSession(other, publisher, metrics, 1000);
+    const second = newSession(other);
     second.received(JSON.stringify({ subscribe: ['system'], pad: 'x'.repeat(5000) }), false);
     expect(other.closedWith).toEqual([1009, 'messages are at most 4096 bytes']);
     second.closed(1009, '');
@@ -129,8 +138,8 @@ describe('LivePublisher and LiveSession', () => {
 
   it('counts uWS ending a connection over bad input as protocol, anything else as the client leaving', async () => {
     session.closed(1006, 'Received invalid UTF-8');
-    new LiveSession(new RecordingClient(), publisher, metrics, 1000).closed(1006, '');
-    new LiveSession(new RecordingClient(), publisher, metrics, 1000).closed(1000, 'bye');
+    newSession(new RecordingClient()).closed(1006, '');
+    newSession(new RecordingClient()).closed(1000, 'bye');
     expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'protocol' })).toBe(1);
     expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'client' })).toBe(2);
   });
@@ -168,5 +177,61 @@ describe('LivePublisher and LiveSession', () => {
     session.subscribe(['system']);
     expect(client.topics.has('source/system')).toBe(true);
     expect(client.sent).toEqual([]);
+  });
+});
+
+describe('a stream client flooding messages it may not send', () => {
+  let now: number;
+  let registry: Registry;
+  let publisher: LivePublisher;
+  let client: RecordingClient;
+  let session: LiveSession;
+
+  beforeEach(() => {
+    now = 0;
+    registry = new Registry();
+    const transport = new RecordingTransport();
+    const metrics = new LiveMetrics(registry, transport);
+    publisher = new LivePublisher(transport, [source('system')], metrics);
+    client = new RecordingClient();
+    session = new LiveSession(client, publisher, metrics, 1000, new BadMessageAllowance({ monotonicMs: () => now }, INTERVAL_MS));
+  });
+
+  it('gets one error answer per collection interval, however many it sends', () => {
+    for (let i = 0; i < MAX_BAD_MESSAGES_PER_INTERVAL; i++) session.received(i % 2 ? 'not json' : '{"subscribe":["kafka"]}', false);
+    expect(client.sent.map((message) => JSON.parse(message).error)).toEqual([expect.stringContaining('unknown source "kafka"')]);
+    now += INTERVAL_MS;
+    session.received('not json', false);
+    expect(client.sent).toHaveLength(2);
+    expect(JSON.parse(client.sent[1]).error).toContain('messages must be JSON');
+    expect(client.closedWith).toBeUndefined();
+  });
+
+  it(`is closed with 1008 past ${MAX_BAD_MESSAGES_PER_INTERVAL} in one interval, counted as a policy disconnect`, async () => {
+    for (let i = 0; i < MAX_BAD_MESSAGES_PER_INTERVAL; i++) session.received('not json', false);
+    expect(client.closedWith).toBeUndefined();
+    session.received('not json', false);
+    expect(client.closedWith).toEqual([1008, `more than ${MAX_BAD_MESSAGES_PER_INTERVAL} unusable messages within one collection interval`]);
+    session.received('not json', false); // Arriving before the close completes: nothing more is sent.
+    session.closed(1008, '');
+    expect(client.sent).toHaveLength(1);
+    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'policy' })).toBe(1);
+    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'protocol' })).toBe(0);
+  });
+
+  it('starts counting again in each interval: a slow trickle of bad messages is answered and never closed', () => {
+    for (let interval = 0; interval < 5; interval++) {
+      for (let i = 0; i < MAX_BAD_MESSAGES_PER_INTERVAL; i++) session.received('not json', false);
+      now += INTERVAL_MS;
+    }
+    expect(client.sent).toHaveLength(5);
+    expect(client.closedWith).toBeUndefined();
+  });
+
+  it('good messages are not counted against it', () => {
+    publisher.apply(result('system', 1));
+    for (let i = 0; i < 3 * MAX_BAD_MESSAGES_PER_INTERVAL; i++) session.received(i % 2 ? '{"unsubscribe":["system"]}' : '{"subscribe":["system"]}', false);
+    expect(client.closedWith).toBeUndefined();
+    expect(client.sent).toHaveLength(1); // The snapshot, once in this collection.
   });
 });

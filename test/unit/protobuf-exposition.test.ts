@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createRegistry } from '../../container/core.module';
+import { createRegistry } from '../../src/metrics/registry';
 import { queryMetricsFor } from '../../src/db/instrumented-pool';
 import { Exposition, negotiateFormat } from '../../src/metrics/exposition';
 import { HttpRequestMetrics } from '../../src/metrics/http-request-metrics';

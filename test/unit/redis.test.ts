@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseRedisInfo, REDIS_METRICS, redisSamples } from '../../streams/redis';
-import type { Sample } from '../../streams/source';
+import type { Sample } from '../../src/source';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '..', 'fixtures', 'redis', name), 'utf8');
 

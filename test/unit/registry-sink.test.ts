@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { EMPTY } from 'rxjs';
 import { createLogger } from '../../src/logger';
 import { RegistrySink } from '../../src/sinks/registry-sink';
-import type { CollectionResult, MetricSource, Sample } from '../../streams/source';
+import type { CollectionResult, MetricSource, Sample } from '../../src/source';
 import { sampleValue } from '../support/http';
 import { scrapeRegistry as scrape } from '../support/metrics';
 

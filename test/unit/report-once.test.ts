@@ -3,13 +3,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { Gauge, Registry } from 'prom-client';
 import { EMPTY, firstValueFrom } from 'rxjs';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../streams/config';
 import { metricsRoute } from '../../src/http/service-routes';
 import { createLogger } from '../../src/logger';
 import { REPORTED_ONCE_CAPACITY, ReportedOnce } from '../../src/report-once';
 import { RegistrySink } from '../../src/sinks/registry-sink';
 import { RedisSource } from '../../streams/redis';
-import type { MetricSource } from '../../streams/source';
+import { SOURCE_NAMES } from '../../streams/sources';
+import type { MetricSource } from '../../src/source';
 
 describe('ReportedOnce', () => {
   it('says a key is new once', () => {
@@ -70,7 +71,7 @@ describe('case 11: every report-once set is bounded', () => {
     for (const name of names) {
       new Gauge({ name, help: 'always fails', registers: [registry], collect: () => { throw new Error('no reading'); } });
     }
-    const route = metricsRoute(registry, logger);
+    const route = metricsRoute(registry, logger, SOURCE_NAMES);
     const scrape = async () => {
       const reply = await route.handler({ method: 'GET', path: '/metrics', query: '', params: {}, headers: { accept: '' }, remoteAddress: '' });
       reply.released?.();

@@ -1,6 +1,6 @@
 import { createContainer } from '../../container';
-import { TYPES } from '../../container/identifiers';
-import { loadConfig } from '../../src/config';
+import { TYPES } from '../../src/tokens';
+import { loadConfig } from '../../streams/config';
 import { createLogger } from '../../src/logger';
 
 // Its own file: jest gives each test file a fresh module registry, so nothing loaded elsewhere counts.

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createContainer } from '../../container';
-import { TYPES } from '../../container/identifiers';
-import { loadConfig } from '../../src/config';
+import { TYPES } from '../../src/tokens';
+import { loadConfig } from '../../streams/config';
 import { createLogger } from '../../src/logger';
 import { SOURCE_NAMES, SOURCE_TABLE } from '../../streams/sources';
 

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../streams/config';
 import { networkSamples, parseNetDev } from '../../../streams/system/netdev';
 import { fixture, valueOf } from '../../support/system';
 

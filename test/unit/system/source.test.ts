@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { lastValueFrom } from 'rxjs';
 import { systemClock } from '../../../src/clock';
-import { ConfigError, loadConfig, type Config } from '../../../src/config';
+import { ConfigError } from '../../../src/settings';
+import { loadConfig, type ServiceConfig } from '../../../streams/config';
 import { createLogger } from '../../../src/logger';
 import { SystemSource } from '../../../streams/system';
 
 /** The system source composing its collectors, against this host's /proc. */
-const sourceFor = (config: Config) => new SystemSource(config, systemClock, createLogger('silent'));
+const sourceFor = (config: ServiceConfig) => new SystemSource(config, systemClock, createLogger('silent'));
 
 describe('SystemSource and SYSTEM_COLLECTORS', () => {
   it('runs every collector by default', () => {

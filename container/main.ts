@@ -1,13 +1,30 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
-import { createContainer } from '../container';
-import { ConfigError, loadConfig } from './config';
-import { errorText } from './error-text';
-import { createLogger } from './logger';
-import { MetricsService } from './service';
+import { createContainer } from './index';
+import { helpText, parseCommandLine } from '../src/command-line';
+import { ConfigError } from '../src/settings';
+import { VERSION } from '../src/version';
+import { loadConfig, SETTINGS_GROUPS } from '../streams/config';
+import { errorText } from '../src/error-text';
+import { EngineUnavailableError } from '../src/http/http-engines';
+import { createLogger } from '../src/logger';
+import { MetricsService } from '../src/service';
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 
 async function main(): Promise<void> {
+  const commandLine = parseCommandLine(process.argv.slice(2));
+  switch (commandLine.action) {
+    case 'help':
+      process.stdout.write(helpText(SETTINGS_GROUPS, VERSION));
+      return;
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    case 'error':
+      process.stderr.write(`iotflow-metrics: ${commandLine.message}\n`);
+      process.exit(2);
+  }
   let config;
   try {
     config = loadConfig(process.env);
@@ -20,7 +37,18 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const service = new MetricsService(createContainer(config, logger));
-  const port = await service.start();
+  let port: number;
+  try {
+    port = await service.start();
+  } catch (error) {
+    // A forced HTTP_ENGINE that cannot load here is a settings error like any other.
+    const unavailable = [error, (error as { cause?: unknown })?.cause].find((cause) => cause instanceof EngineUnavailableError);
+    if (unavailable) {
+      process.stderr.write(`configuration error: ${(unavailable as Error).message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(`iotflow-metrics listening on ${config.tls ? 'https' : 'http'}://${host}:${port}, sources: ${[...config.sources].join(',')}`);
 
