@@ -100,6 +100,18 @@ export const LIMITS = {
     unit: 'MB',
     reason: 'footprint: the whole process with every source on, peak RSS (the Go exporters together: about 51 MB)',
   },
+  footprintImageRuntimeCpuRatio: {
+    kind: 'target',
+    max: 1,
+    unit: '× the three Go exporters',
+    reason: "the image's runtime (Node 24 on Debian 13, uWebSockets.js 20.57) at the 15 s cadence uses no more CPU than the three Go exporters together",
+  },
+  footprintImageRuntimeRssMb: {
+    kind: 'target',
+    max: 65,
+    unit: 'MB',
+    reason: "the image's runtime (Node 24 on Debian 13) holds no more than Node 20 did on Debian 12 (65 MB peak, every source on)",
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

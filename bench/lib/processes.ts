@@ -47,7 +47,12 @@ const READY_TIMEOUT_MS = 30_000;
  */
 export async function startNodeServer(name: string, script: string, env: Record<string, string>, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<ChildServer> {
   const benchNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...benchNodeArgs, ...nodeArgs, distScript(script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startListeningProcess(name, process.execPath, [...benchNodeArgs, ...nodeArgs, distScript(script), ...args], env);
+}
+
+/** Spawns `file args` with exactly `env`, and resolves once it logs `listening on <host>:<port>`. */
+export function startListeningProcess(name: string, file: string, args: readonly string[], env: Record<string, string>): Promise<ChildServer> {
+  const child = spawn(file, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return started(name, child, LISTENING);
 }
 

@@ -6,13 +6,16 @@
  * the same wall time. CPU is /proc/<pid>/stat (user + system, reaped children included: a helper a
  * process spawns costs the machine too), nothing subtracted; RSS is VmRSS, sampled every second.
  * Beside it runs the lean profile, the same with NODE_OPTIONS=--jitless (README, Footprint), whose
- * figures are reported, not held to the targets.
+ * figures are reported, not held to the targets; and, given a Debian 13 root (BENCH_DEBIAN_ROOT, made as
+ * .ci/debian-root.sh does, Node 24 at usr/local/bin/node), the service as the image runs it: Node 24
+ * on glibc 2.41, so on uWebSockets.js 20.57, started the same way, in the same run.
  * "At rest" is the service's CPU over the seconds at least REST_MARGIN_S away from any of its
  * collections (their phase is read from collector_last_success_timestamp_seconds) and any scrape,
  * from the scheduler's nanosecond accounting (a 10 ms tick is 1 % of such a second).
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
+import { type DebianRoot, openDebianRoot } from '../lib/debian-root';
 import { createIotflowDatabase } from '../lib/iotflow-database';
 import { type ChildServer, cpuSeconds, freePort, httpGet, onCpuSeconds, pause, ROOT, rssBytes, serverEnv, startExecutable, startNodeServer } from '../lib/processes';
 import { type BenchOptions, check, type SuiteOutcome } from '../lib/report';
@@ -79,6 +82,8 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
   const warmUpSeconds = quick ? 10 : 20;
   const database = await createIotflowDatabase();
   const servers: ChildServer[] = [];
+  const debianRootDir = process.env.BENCH_DEBIAN_ROOT;
+  let debianRoot: DebianRoot | undefined;
   try {
     const start = startCommand(ROOT);
     const serviceEnv = serverEnv({ ...start.env, DATABASE_URL: database.url, METRICS_RATE_LIMIT: '0' });
@@ -88,6 +93,15 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
     servers.push(lean);
     const sources = await waitForSourcesUp(service.port);
     log(`sources: ${describeSources(sources)}; started as ${JSON.stringify(start)}`);
+    let imageRuntime: ChildServer | undefined;
+    if (debianRootDir) {
+      debianRoot = openDebianRoot(debianRootDir);
+      imageRuntime = await debianRoot.start(`service, Node ${debianRoot.nodeVersion} in Debian 13`, start.script, serviceEnv, start.nodeArgs);
+      servers.push(imageRuntime);
+      await waitForSourcesUp(imageRuntime.port);
+    } else {
+      log('BENCH_DEBIAN_ROOT not set: the image\'s runtime (Node 24, Debian 13) not measured');
+    }
 
     const exporters: ChildServer[] = [];
     const missing: string[] = [];
@@ -103,7 +117,7 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
       servers.push(server);
       exporters.push(server);
     }
-    const everyone = [service, ...exporters, lean];
+    const everyone = [service, ...exporters, lean, ...(imageRuntime ? [imageRuntime] : [])];
     const scrapeAll = async () => {
       const answers = await Promise.all(everyone.map((server) => httpGet(server.port, '/metrics')));
       answers.forEach(({ status }, i) => {
@@ -162,13 +176,16 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
 
     const ours = measured[0]!;
     const theirs = measured.slice(1, 1 + exporters.length);
-    const leanMeasured = measured.at(-1)!;
+    const leanMeasured = measured[1 + exporters.length]!;
+    const imageMeasured = imageRuntime ? measured.at(-1)! : undefined;
     const complete = missing.length === 0;
     const exportersCpu = round(theirs.reduce((sum, item) => sum + item.cpuSeconds, 0), 2);
     const exportersRss = round(theirs.reduce((sum, item) => sum + item.rssMb, 0), 1);
     const cpuRatio = complete && exportersCpu > 0 ? round(ours.cpuSeconds / exportersCpu, 2) : NaN;
     const rssRatio = complete ? round(ours.rssMb / exportersRss, 2) : NaN;
     const percent = (cpu: number) => round((cpu / elapsedSeconds) * 100, 3);
+    const ratios = complete && exportersCpu > 0;
+    const againstExporters = (item: Measured) => `${item.cpuSeconds} s / ${item.rssMb} MB (${item.peakRssMb} MB)${ratios ? ` → ${round(item.cpuSeconds / exportersCpu, 2)}× their CPU, ${round(item.rssMb / exportersRss, 2)}× their RSS` : ''}`;
     return {
       rows: [
         ['sources', describeSources(sources)],
@@ -177,7 +194,8 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
         ...theirs.map((item): [string, string] => [`${item.name}: CPU / RSS`, `${item.cpuSeconds} s / ${item.rssMb} MB`]),
         ...missing.map((name): [string, string] => [name, 'not installed: ratio skipped']),
         ['the three Go exporters together', complete ? `${exportersCpu} s / ${exportersRss} MB → ours is ${cpuRatio}× their CPU, ${rssRatio}× their RSS` : `incomplete (${missing.join(', ')} missing)`],
-        [`lean profile (NODE_OPTIONS=${LEAN_NODE_OPTIONS}): CPU / RSS (peak)`, `${leanMeasured.cpuSeconds} s / ${leanMeasured.rssMb} MB (${leanMeasured.peakRssMb} MB)${complete && exportersCpu > 0 ? ` → ${round(leanMeasured.cpuSeconds / exportersCpu, 2)}× their CPU, ${round(leanMeasured.rssMb / exportersRss, 2)}× their RSS` : ''}`],
+        [`lean profile (NODE_OPTIONS=${LEAN_NODE_OPTIONS}): CPU / RSS (peak)`, againstExporters(leanMeasured)],
+        [`the image's runtime (${imageMeasured?.name ?? 'BENCH_DEBIAN_ROOT not set'}): CPU / RSS (peak)`, imageMeasured ? againstExporters(imageMeasured) : 'not measured'],
         ['telemetry counted during the run', `${telemetryAfter - telemetryBefore} messages (others' traffic on the shared broker costs this service CPU)`],
         ['this service at rest', `${round(restPercent, 3)} % of a core over ${Math.round(restSeconds)} s away from collections and scrapes`],
       ],
@@ -185,6 +203,8 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
         ...(complete ? [check('footprintCpuRatio', cpuRatio)] : []),
         check('footprintRestCpuPercent', round(restPercent, 3)),
         check('footprintRssMb', ours.peakRssMb),
+        ...(imageMeasured && ratios ? [check('footprintImageRuntimeCpuRatio', round(imageMeasured.cpuSeconds / exportersCpu, 2))] : []),
+        ...(imageMeasured ? [check('footprintImageRuntimeRssMb', imageMeasured.peakRssMb)] : []),
       ],
       data: {
         sources,
@@ -200,10 +220,12 @@ export async function footprintSuite({ quick, log }: BenchOptions): Promise<Suit
         restCpuPercent: round(restPercent, 4),
         restSeconds: round(restSeconds, 1),
         telemetryMessages: telemetryAfter - telemetryBefore,
+        imageRuntime: debianRoot ? { root: debianRoot.dir, node: debianRoot.nodeVersion } : null,
       },
     };
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
+    debianRoot?.close();
     await database.drop();
   }
 }

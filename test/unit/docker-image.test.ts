@@ -33,6 +33,29 @@ describe('the Docker image', () => {
     expect(compilerOptions.lib).toContain('DOM');
   });
 
+  it('builds and runs on Node 24 on Debian 13 (glibc 2.41: the native uWebSockets.js 20.57 loads)', () => {
+    const bases = [...read('Dockerfile').matchAll(/^FROM (\S+)/gm)].map((match) => match[1]);
+    expect(bases).toEqual(['node:24-trixie-slim', 'node:24-trixie-slim']);
+  });
+
+  it('runs a Node major that package.json supports, and package.json supports exactly the majors CI tests', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    // Each alternative is one major: ">=N <N+1".
+    const supported = engines.split('||').map((range) => {
+      const bounds = /^\s*>=(\d+) <(\d+)\s*$/.exec(range);
+      if (!bounds || Number(bounds[2]) !== Number(bounds[1]) + 1) throw new Error(`engines.node ${JSON.stringify(engines)}: expected ">=N <N+1" alternatives`);
+      return Number(bounds[1]);
+    });
+    // CI runs the machine's Node 20 and the Node versions .ci/run pins (NODE_<major>=<version>).
+    const pinned = [...read('.ci/run').matchAll(/^NODE_(\d+)=(\d+)\./gm)].map((match) => {
+      expect(match[2]).toBe(match[1]);
+      return Number(match[1]);
+    });
+    expect(supported.sort((a, b) => a - b)).toEqual([20, ...pinned].sort((a, b) => a - b));
+    const imageMajor = Number(/^FROM node:(\d+)-/m.exec(read('Dockerfile'))?.[1]);
+    expect(supported).toContain(imageMajor);
+  });
+
   it('is built by a configuration that compiles no benchmark', () => {
     const listed = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: ROOT, encoding: 'utf8' });
     const files = listed.stdout.split('\n').filter((file) => file.startsWith(ROOT) && !file.includes('/node_modules/'));
