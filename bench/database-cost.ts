@@ -8,6 +8,7 @@ import { withClient } from './lib/iotflow-database';
  *   npx tsc -p tsconfig.bench.json && node dist/bench/database-cost.js           # ROWS=1000000 RUNS=20
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ROWS=100000 node dist/bench/database-cost.js
  *   DB_EXACT_COUNT_MAX_ROWS=100000000 DB_EXACT_COUNT_BUDGET_ROWS=100000000 node dist/bench/database-cost.js   # what counting it every time would cost
+ *   DATABASE_QUERIES_FILE=bench/queries-ten.yaml node dist/bench/database-cost.js   # with a queries file (ten IoTFlow queries)
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +19,9 @@ import { firstValueFrom } from 'rxjs';
 import { loadConfig } from '../src/config';
 import { DatabasePool, describeDatabaseError } from '../src/db/database-pool';
 import { createLogger } from '../src/logger';
+import { systemClock } from '../src/clock';
 import { DatabaseSource } from '../streams/database';
+import { QueriesFileState } from '../streams/database/queries/queries-file-state';
 
 export interface DatabaseCost {
   readonly rows: number;
@@ -68,7 +71,9 @@ export async function measureDatabaseCost(adminUrl: string, rows: number, runs: 
     const config = loadConfig({ ...process.env, DATABASE_URL: url, SOURCES: 'database' });
     const registry = new Registry();
     const pool = new DatabasePool(config, registry, createLogger('warn'));
-    const source = new DatabaseSource(pool, config, createLogger('warn'));
+    const logger = createLogger('warn');
+    const queriesFile = config.databaseQueriesFile === undefined ? undefined : new QueriesFileState(config.databaseQueriesFile, logger, () => systemClock.epochMs());
+    const source = new DatabaseSource(pool, config, logger, systemClock, queriesFile);
     try {
       await firstValueFrom(source.collect()); // opens the connection; not timed
       // Statistics are flushed by the collecting backend at most once a second.

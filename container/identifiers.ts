@@ -15,6 +15,7 @@ import type { LivePublisher, LiveTransport } from '../src/live/publisher';
 import type { DatabasePool } from '../src/db/database-pool';
 import type { Election } from '../src/cluster/election';
 import type { WorkNotice } from '../src/metrics/event-loop-lag';
+import type { QueriesFileState } from '../streams/database/queries/queries-file-state';
 
 /** Typed service identifiers: one symbol per service, so a wrong binding fails to compile. */
 export const TYPES = {
@@ -37,4 +38,5 @@ export const TYPES = {
   DatabasePool: Symbol.for('DatabasePool') as ServiceIdentifier<DatabasePool>,
   Election: Symbol.for('Election') as ServiceIdentifier<Election>,
   WorkNotice: Symbol.for('WorkNotice') as ServiceIdentifier<WorkNotice>,
+  QueriesFile: Symbol.for('QueriesFile') as ServiceIdentifier<QueriesFileState>,
 } as const;

@@ -22,6 +22,10 @@ export interface Config {
   readonly dbExactCountMaxRows: number;
   /** Rows (by the catalog's estimates) the exact counts of one collection may scan in all. */
   readonly dbExactCountBudgetRows: number;
+  /** A postgres_exporter queries file (`--extend.query-path`) whose series the database source adds; undefined: none. */
+  readonly databaseQueriesFile: string | undefined;
+  /** Series one namespace of the queries file may make in a collection; the rest are dropped and counted. */
+  readonly databaseQueriesMaxSeries: number;
   readonly deviceOnlineWindowSeconds: number;
   readonly mqttTelemetryTopic: string;
   /** Shared-subscription group for the telemetry filter (`$share/<group>/<filter>`); undefined: a plain subscription. */
@@ -225,6 +229,8 @@ export function loadConfig(env: Env): Config {
     dbTables: list('DB_TABLES', ''),
     dbExactCountMaxRows: integer('DB_EXACT_COUNT_MAX_ROWS', 100_000, 0, Number.MAX_SAFE_INTEGER),
     dbExactCountBudgetRows: integer('DB_EXACT_COUNT_BUDGET_ROWS', 200_000, 0, Number.MAX_SAFE_INTEGER),
+    databaseQueriesFile: read('DATABASE_QUERIES_FILE'),
+    databaseQueriesMaxSeries: integer('DATABASE_QUERIES_MAX_SERIES', 1000, 1, 1_000_000),
     deviceOnlineWindowSeconds: integer('DEVICE_ONLINE_WINDOW_SECONDS', 300, 1, 31 * 24 * 3600),
     mqttTelemetryTopic,
     mqttShareGroup,

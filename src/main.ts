@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createContainer } from '../container';
+import { TYPES } from '../container/identifiers';
 import { ConfigError, loadConfig } from './config';
 import { errorText } from './error-text';
 import { createLogger } from './logger';
@@ -19,7 +20,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const service = new MetricsService(createContainer(config, logger));
+  const container = createContainer(config, logger);
+  // The database source's queries file: read now, so a broken one stops the start; SIGHUP reads it again.
+  const queriesFile = container.isBound(TYPES.QueriesFile) ? loadOrExit(() => container.get(TYPES.QueriesFile)) : undefined;
+  process.on('SIGHUP', () => {
+    if (queriesFile) queriesFile.reload();
+    else logger.info('SIGHUP received: no DATABASE_QUERIES_FILE to reload');
+  });
+  const service = new MetricsService(container);
   const port = await service.start();
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info(`iotflow-metrics listening on ${config.tls ? 'https' : 'http'}://${host}:${port}, sources: ${[...config.sources].join(',')}`);
@@ -44,6 +52,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** The value of `load`, or exit 2 naming the file, the line and the problem. */
+function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'QueriesFileError')) throw error;
+    process.stderr.write(`configuration error: DATABASE_QUERIES_FILE ${errorText(error)}\n`);
+    process.exit(2);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -17,6 +17,7 @@ export const SERVER_METRICS: readonly MetricDescriptor[] = [
  */
 export const SERVER_SQL = `
 SELECT current_database() AS database,
+       current_setting('server_version_num')::float8 AS server_version_num,
        current_setting('max_connections')::float8 AS connections_max,
        connections.*, transactions.*
 FROM (SELECT count(*)::float8 AS connections_total,
@@ -32,6 +33,8 @@ FROM (SELECT count(*)::float8 AS connections_total,
 
 export interface ServerStats {
   readonly database: string;
+  /** `server_version_num`: 160004 for 16.4. */
+  readonly versionNum: number;
   readonly connections: { readonly total: number; readonly active: number; readonly idle: number; readonly idleInTransaction: number; readonly max: number };
   readonly transactions: { readonly committed: number; readonly rolledBack: number };
 }
@@ -40,6 +43,7 @@ export interface ServerStats {
 export function parseServerStats(row: Row): ServerStats {
   return {
     database: text(row, 'database'),
+    versionNum: finite(row, 'server_version_num'),
     connections: {
       total: finite(row, 'connections_total'),
       active: finite(row, 'connections_active'),
