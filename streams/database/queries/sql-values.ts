@@ -93,14 +93,14 @@ export function toLabel(value: SqlValue): string {
   }
 }
 
-/** Go's `%v` of a float64: the shortest digits, in exponent form below 1e-4 or from 1e21 on. */
+/** Go's `%v` of a float64: the shortest digits, in exponent form below 1e-4 or from 1e6 on (strconv .g. shortest). */
 export function goFloatText(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
   const [mantissa, exponentText] = value.toExponential().split('e');
   const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 21) return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  if (exponent < -4 || exponent >= 6) return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
   return String(value);
 }
 
