@@ -26,7 +26,8 @@ export function declaredFamilies({ namespace, columns }: QueryNamespace): Metric
     // OpenMetrics, which Prometheus asks for first, names a counter's sample <family>_total: a
     // COUNTER not named so is typed gauge, so that its series keeps postgres_exporter's name.
     const type = usage === 'HISTOGRAM' ? 'histogram' : usage === 'COUNTER' && name.endsWith('_total') ? 'counter' : 'gauge';
-    return [{ name, help: description, type, labelNames, asReported: true }];
+    // prom-client requires a help text; postgres_exporter leaves it empty when the file has no description.
+    return [{ name, help: description || `Column ${column} of ${namespace}, from the queries file`, type, labelNames, asReported: true }];
   });
 }
 
