@@ -8,6 +8,7 @@ describe('parseServerStats', () => {
   it('types the row of SERVER_SQL', () => {
     expect(parseServerStats(serverRow)).toEqual({
       database: 'iot',
+      versionNum: 160004,
       connections: { total: 7, active: 2, idle: 4, idleInTransaction: 1, max: 100 },
       transactions: { committed: 12345, rolledBack: 6 },
     });
