@@ -30,6 +30,8 @@ export interface DatabaseCost {
   readonly minMs: number;
   readonly maxMs: number;
   readonly queriesPerCollection: number;
+  /** CPU time of this process (the exporter's side) per collection. */
+  readonly cpuMsPerCollection: number;
   /** Sequential scans of the large table during the timed runs (must be 0). */
   readonly largeTableSeqScans: number;
 }
@@ -50,7 +52,7 @@ async function seqScans(url: string): Promise<number> {
 }
 
 /** Measures in a database of its own, dropped afterwards. */
-export async function measureDatabaseCost(adminUrl: string, rows: number, runs: number): Promise<DatabaseCost> {
+export async function measureDatabaseCost(adminUrl: string, rows: number, runs: number, env: Record<string, string> = {}): Promise<DatabaseCost> {
   const database = `iotflow_metrics_bench_${randomBytes(6).toString('hex')}`;
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE ${escapeIdentifier(database)}`));
   const url = withDatabase(adminUrl, database);
@@ -68,7 +70,7 @@ export async function measureDatabaseCost(adminUrl: string, rows: number, runs: 
     });
 
     // Other settings (DB_EXACT_COUNT_MAX_ROWS and _BUDGET_ROWS, to compare with counting everything) come from the environment.
-    const config = loadConfig({ ...process.env, DATABASE_URL: url, SOURCES: 'database' });
+    const config = loadConfig({ ...process.env, ...env, DATABASE_URL: url, SOURCES: 'database' });
     const registry = new Registry();
     const pool = new DatabasePool(config, registry, createLogger('warn'));
     const logger = createLogger('warn');
@@ -81,11 +83,13 @@ export async function measureDatabaseCost(adminUrl: string, rows: number, runs: 
       const scansBefore = await seqScans(url);
       const queriesBefore = await queriesSent(registry);
       const durations: number[] = [];
+      const cpuBefore = process.cpuUsage();
       for (let run = 0; run < runs; run++) {
         const started = performance.now();
         await firstValueFrom(source.collect());
         durations.push(performance.now() - started);
       }
+      const cpu = process.cpuUsage(cpuBefore);
       const queries = (await queriesSent(registry)) - queriesBefore;
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const scansAfter = await seqScans(url);
@@ -97,6 +101,7 @@ export async function measureDatabaseCost(adminUrl: string, rows: number, runs: 
         minMs: durations[0],
         maxMs: durations[durations.length - 1],
         queriesPerCollection: queries / runs,
+        cpuMsPerCollection: (cpu.user + cpu.system) / 1000 / runs,
         largeTableSeqScans: scansAfter - scansBefore,
       };
     } finally {
