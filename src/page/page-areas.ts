@@ -63,10 +63,13 @@ export const PAGE_AREAS_SCRIPT = String.raw`(function () {
     },
     database: {
       title: 'PostgreSQL',
-      numbers: [['connections', 'Connections', count], ['max', 'Max', count], ['active', 'Active', count]],
+      numbers: [['connections', 'Connections', count], ['max', 'Max', count], ['active', 'Active', count], ['sql', 'From SQL', count]],
       chart: ['connections', 'Connections', count],
       derive: function (m) {
-        return { connections: value(m, 'database_connections_total'), max: value(m, 'database_connections_max'), active: value(m, 'database_connections_active') };
+        // The samples of DATABASE_QUERIES_FILE: every one not named database_*; none without a file.
+        var sql = find(m, 'database_queries_file_loaded_timestamp_seconds')
+          ? (m.metrics || []).filter(function (metric) { return metric.name.indexOf('database_') !== 0; }).length : undefined;
+        return { connections: value(m, 'database_connections_total'), max: value(m, 'database_connections_max'), active: value(m, 'database_connections_active'), sql: sql };
       }
     },
     mqtt: {

@@ -6,6 +6,7 @@ import { createTestDatabase, databaseUrl, dropTestDatabase, withConnection } fro
 import { killProcess } from '../support/processes';
 import { eventually, spawnService, type SpawnedService } from '../support/service';
 import { scrapeText } from '../support/peer-postgres-exporter';
+import { nextMatching, openStream } from '../support/websocket';
 
 /** DATABASE_QUERIES_FILE in the running service: the start, SIGHUP reloads, and the database source's ownership of the series. */
 const FLEET = `pg_fleet:
@@ -78,6 +79,13 @@ describe('DATABASE_QUERIES_FILE', () => {
     expect(body).toMatch(/^collector_up\{source="database"\} 1$/m);
     expect((await get(port, '/metrics?collect[]=database')).body).toMatch(/^pg_fleet_devices\{status="inactive"\} 1$/m);
     expect((await get(port, '/metrics?exclude[]=database')).body).not.toMatch(/pg_fleet_devices/);
+    const stream = await openStream(port);
+    try {
+      const [database] = (await nextMatching(stream, (message) => message.source === 'database' && message.up === true)).slice(-1);
+      expect(database.metrics).toContainEqual({ name: 'pg_fleet_devices', labels: { status: 'active' }, value: 2 });
+    } finally {
+      stream.socket.terminate();
+    }
     // Logged once, however many collections fail.
     await waitFor(port, /database_queries_errors_total\{namespace="pg_missing"\} [3-9]/, 'more failed runs');
     expect(service!.stderr().match(/namespace pg_missing failed/g)).toHaveLength(1);
