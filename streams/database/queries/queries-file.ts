@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { COLUMN_USAGES, familyName, type ColumnUsage } from './family-names';
 import { parseVersionRange, type VersionRange } from './server-version';
-
-/** The column usages of postgres_exporter's queries file. */
-export const COLUMN_USAGES = ['LABEL', 'COUNTER', 'GAUGE', 'MAPPEDMETRIC', 'DURATION', 'HISTOGRAM', 'DISCARD'] as const;
-export type ColumnUsage = (typeof COLUMN_USAGES)[number];
 
 export interface ColumnMapping {
   readonly column: string;
@@ -167,11 +164,6 @@ function parseColumns(namespace: string, metrics: Node | undefined, fail: Fail) 
     }
   }
   return { columns, families };
-}
-
-/** postgres_exporter's name of a column's family: `<namespace>_<column>`, DURATION with `_milliseconds`. */
-export function familyName(namespace: string, column: string, usage: ColumnUsage): string {
-  return usage === 'DURATION' ? `${namespace}_${column}_milliseconds` : `${namespace}_${column}`;
 }
 
 function checkFamilyNames(namespaces: readonly ParsedNamespace[], fail: Fail): void {

@@ -1,5 +1,6 @@
 import type { MetricDescriptor, Sample } from '../../source';
-import { familyName, type ColumnMapping, type QueryNamespace } from './queries-file';
+import { familyName } from './family-names';
+import type { ColumnMapping, QueryNamespace } from './queries-file';
 import { decodeSqlValue, goParseFloat, parseNumberArray, toCount, toFloat, toLabel, type SqlValue } from './sql-values';
 
 /** A query's result as PostgreSQL's text: column names and types, rows of text (null for NULL). */
