@@ -43,7 +43,9 @@ class LastingNames {
  * of the shared, instrumented DatabasePool, in three round trips per collection: the server
  * figures, the table listing (catalog only) and one statement with every exact count. The server
  * figures stand on their own: a failure of the table part leaves out the table series only, and a
- * locked table its own row count only (see countRows).
+ * locked table its own row count only (see countRows). With DATABASE_QUERIES_FILE, the file's
+ * namespaces follow on the same connection, one round trip each when due, and one more restores
+ * the statement_timeout (see customSamples).
  */
 @injectable()
 export class DatabaseSource extends PooledSource {
