@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { COLUMN_USAGES, familyName, type ColumnUsage } from './family-names';
+import { builtInPrefixOf, COLUMN_USAGES, familyName, METRIC_NAME, type ColumnUsage } from './family-names';
 import { parseVersionRange, type VersionRange } from './server-version';
 
 export interface ColumnMapping {
@@ -31,16 +31,9 @@ export class QueriesFileError extends Error {
   override readonly name = 'QueriesFileError';
 }
 
-/**
- * Prefixes of the exporter's own families: a family of the file may not start with one, so it
- * never takes the name of a built-in family, now or in a later version.
- */
-export const BUILT_IN_PREFIXES = ['app_', 'cluster_', 'collector_', 'database_', 'http_', 'iotflow_', 'mqtt_', 'nodejs_', 'process_', 'redis_', 'stream_', 'system_'];
-
 const NAMESPACE_KEYS = ['query', 'metrics', 'master', 'cache_seconds', 'runonserver'];
 /** `metric_mapping` and `pg_version` are read and, as postgres_exporter 0.11 does for a queries file, not applied. */
 const COLUMN_KEYS = ['usage', 'description', 'metric_mapping', 'pg_version'];
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Reads and checks the file; throws a QueriesFileError saying where and what is wrong. */
@@ -170,7 +163,7 @@ function checkFamilyNames(namespaces: readonly ParsedNamespace[], fail: Fail): v
   const owners = new Map<string, string>();
   for (const { parsed, families } of namespaces) {
     for (const [family, node] of families) {
-      const builtIn = BUILT_IN_PREFIXES.find((prefix) => family.startsWith(prefix));
+      const builtIn = builtInPrefixOf(family);
       if (builtIn) fail(node, `${family} would collide with the exporter's built-in families (${builtIn}…); choose another namespace`);
       const owner = owners.get(family);
       if (owner !== undefined) fail(node, `${family} is made by two columns (one in ${owner}, one in ${parsed.namespace})`);

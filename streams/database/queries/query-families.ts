@@ -1,5 +1,5 @@
 import type { MetricDescriptor, Sample } from '../../source';
-import { familyName } from './family-names';
+import { builtInPrefixOf, familyName, METRIC_NAME } from './family-names';
 import type { ColumnMapping, QueryNamespace } from './queries-file';
 import { decodeSqlValue, goParseFloat, parseNumberArray, toCount, toFloat, toLabel, type SqlValue } from './sql-values';
 
@@ -65,6 +65,10 @@ export function namespaceSeries(definition: QueryNamespace, result: TextResult):
       const value = toFloat(values[position]);
       if (value === undefined) {
         skipped.add(`column ${name} is not a number`);
+        return;
+      }
+      if (!mapping && (!METRIC_NAME.test(family) || builtInPrefixOf(family))) {
+        skipped.add(`column ${name} is not declared and would make ${JSON.stringify(family)}, which cannot be one of the file's families`);
         return;
       }
       if (!mapping) undeclared.set(family, { name: family, help: `Unknown metric from ${namespace}`, type: 'gauge', labelNames: labelColumns, asReported: true });
