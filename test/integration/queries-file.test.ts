@@ -111,6 +111,15 @@ describe('DATABASE_QUERIES_FILE', () => {
     expect(service!.child.exitCode).toBeNull();
   });
 
+  it('SIGHUP without a queries file is logged and leaves the process running', async () => {
+    service = spawnService({ SOURCES: 'app' });
+    const port = await service.ready;
+    service.child.kill('SIGHUP');
+    await eventually(() => (service!.stderr().includes('SIGHUP received: no DATABASE_QUERIES_FILE to reload') ? true : undefined), 'the SIGHUP logged');
+    expect((await get(port, '/health')).status).toBe(200);
+    expect(service.child.exitCode).toBeNull();
+  });
+
   it('caps the series of one namespace at DATABASE_QUERIES_MAX_SERIES and counts the rest', async () => {
     const file = path.join(directory, 'flood.yaml');
     writeFileSync(file, `pg_flood:\n  query: "SELECT n::text AS n, 1 AS one FROM generate_series(1, 50) AS n"\n  metrics:\n    - n: {usage: "LABEL"}\n    - one: {usage: "GAUGE"}\n`);
