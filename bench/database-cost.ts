@@ -8,6 +8,7 @@ import { withClient } from './lib/iotflow-database';
  *   npx tsc -p tsconfig.bench.json && node dist/bench/database-cost.js           # ROWS=1000000 RUNS=20
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ROWS=100000 node dist/bench/database-cost.js
  *   DB_EXACT_COUNT_MAX_ROWS=100000000 DB_EXACT_COUNT_BUDGET_ROWS=100000000 node dist/bench/database-cost.js   # what counting it every time would cost
+ *   DATABASE_QUERIES_FILE=bench/queries-ten.yaml node dist/bench/database-cost.js   # with a queries file (ten IoTFlow queries)
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +19,9 @@ import { firstValueFrom } from 'rxjs';
 import { loadConfig } from '../streams/config';
 import { DatabasePool, describeDatabaseError } from '../src/db/database-pool';
 import { createLogger } from '../src/logger';
+import { systemClock } from '../src/clock';
 import { DatabaseSource } from '../streams/database';
+import { QueriesFileState } from '../streams/database/queries/queries-file-state';
 
 export interface DatabaseCost {
   readonly rows: number;
@@ -27,6 +30,8 @@ export interface DatabaseCost {
   readonly minMs: number;
   readonly maxMs: number;
   readonly queriesPerCollection: number;
+  /** CPU time of this process (the exporter's side) per collection. */
+  readonly cpuMsPerCollection: number;
   /** Sequential scans of the large table during the timed runs (must be 0). */
   readonly largeTableSeqScans: number;
 }
@@ -47,7 +52,7 @@ async function seqScans(url: string): Promise<number> {
 }
 
 /** Measures in a database of its own, dropped afterwards. */
-export async function measureDatabaseCost(adminUrl: string, rows: number, runs: number): Promise<DatabaseCost> {
+export async function measureDatabaseCost(adminUrl: string, rows: number, runs: number, env: Record<string, string> = {}): Promise<DatabaseCost> {
   const database = `iotflow_metrics_bench_${randomBytes(6).toString('hex')}`;
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE ${escapeIdentifier(database)}`));
   const url = withDatabase(adminUrl, database);
@@ -65,10 +70,12 @@ export async function measureDatabaseCost(adminUrl: string, rows: number, runs: 
     });
 
     // Other settings (DB_EXACT_COUNT_MAX_ROWS and _BUDGET_ROWS, to compare with counting everything) come from the environment.
-    const config = loadConfig({ ...process.env, DATABASE_URL: url, SOURCES: 'database' });
+    const config = loadConfig({ ...process.env, ...env, DATABASE_URL: url, SOURCES: 'database' });
     const registry = new Registry();
     const pool = new DatabasePool(config, registry, createLogger('warn'));
-    const source = new DatabaseSource(pool, config, createLogger('warn'));
+    const logger = createLogger('warn');
+    const queriesFile = config.databaseQueriesFile === undefined ? undefined : new QueriesFileState(config.databaseQueriesFile, logger, () => systemClock.epochMs());
+    const source = new DatabaseSource(pool, config, logger, systemClock, queriesFile);
     try {
       await firstValueFrom(source.collect()); // opens the connection; not timed
       // Statistics are flushed by the collecting backend at most once a second.
@@ -76,11 +83,13 @@ export async function measureDatabaseCost(adminUrl: string, rows: number, runs: 
       const scansBefore = await seqScans(url);
       const queriesBefore = await queriesSent(registry);
       const durations: number[] = [];
+      const cpuBefore = process.cpuUsage();
       for (let run = 0; run < runs; run++) {
         const started = performance.now();
         await firstValueFrom(source.collect());
         durations.push(performance.now() - started);
       }
+      const cpu = process.cpuUsage(cpuBefore);
       const queries = (await queriesSent(registry)) - queriesBefore;
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const scansAfter = await seqScans(url);
@@ -92,6 +101,7 @@ export async function measureDatabaseCost(adminUrl: string, rows: number, runs: 
         minMs: durations[0],
         maxMs: durations[durations.length - 1],
         queriesPerCollection: queries / runs,
+        cpuMsPerCollection: (cpu.user + cpu.system) / 1000 / runs,
         largeTableSeqScans: scansAfter - scansBefore,
       };
     } finally {

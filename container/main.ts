@@ -9,6 +9,7 @@ import { errorText } from '../src/error-text';
 import { EngineUnavailableError } from '../src/http/http-engines';
 import { createLogger } from '../src/logger';
 import { MetricsService } from '../src/service';
+import { QUERIES_FILE } from '../streams/database/settings';
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 
@@ -36,7 +37,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const service = new MetricsService(createContainer(config, logger));
+  const container = createContainer(config, logger);
+  // The database source's queries file: read now, so a broken one stops the start; SIGHUP reads it again.
+  const queriesFile = container.isBound(QUERIES_FILE) ? loadOrExit(() => container.get(QUERIES_FILE)) : undefined;
+  process.on('SIGHUP', () => {
+    if (queriesFile) queriesFile.reload();
+    else logger.info('SIGHUP received: no DATABASE_QUERIES_FILE to reload');
+  });
+  const service = new MetricsService(container);
   let port: number;
   try {
     port = await service.start();
@@ -72,6 +80,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** The value of `load`, or exit 2 naming the file, the line and the problem. */
+function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'QueriesFileError')) throw error;
+    process.stderr.write(`configuration error: DATABASE_QUERIES_FILE ${errorText(error)}\n`);
+    process.exit(2);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -8,10 +8,15 @@ export interface Sample {
   readonly name: string;
   readonly labels?: Labels;
   readonly value: number;
+  /** The sample's own name when it differs from the family's: a histogram's `_bucket` (with `le`), `_sum` and `_count`. */
+  readonly metricName?: string;
 }
 
-/** Snapshot types a source may emit. Histograms belong to request-time instruments, not sources. */
-export type SampleType = 'gauge' | 'counter';
+/**
+ * Snapshot types a source may emit. Histograms are request-time instruments, except the ones a
+ * queries file reads ready-made from SQL (bucket counts, sum and count per row).
+ */
+export type SampleType = 'gauge' | 'counter' | 'histogram';
 
 /** The static description of one metric family a source owns. */
 export interface MetricDescriptor {
@@ -29,6 +34,11 @@ export interface MetricDescriptor {
    * the elected replica shows it. A whole shared source is marked in the source table instead.
    */
   readonly shared?: true;
+  /**
+   * Values are exposed as the source reports them, NaN and falling counters included: the
+   * families of a queries file, which mirror postgres_exporter's (a NULL is NaN there).
+   */
+  readonly asReported?: true;
 }
 
 /**
@@ -43,6 +53,10 @@ export interface MetricDescriptor {
 export interface MetricSource {
   /** Stable name used as the `source` label and in `SOURCES`. */
   readonly name: string;
+  /**
+   * The families the source reports. A source whose families change (the database source after a
+   * queries file is reloaded) returns a new array; sinks compare it by identity after each collection.
+   */
   readonly metrics: readonly MetricDescriptor[];
   collect(): Observable<readonly Sample[]>;
   /** Opens long-lived resources (connections, subscriptions). Must not throw for an absent service. */

@@ -41,7 +41,7 @@ export interface SourceDefinition {
 export const SOURCE_TABLE = [
   { name: 'system', summary: 'host CPU, memory, load, filesystems, disk I/O and network', load: () => (require('./system') as typeof import('./system')).SystemSource, settings: SYSTEM_SETTINGS },
   { name: 'app', summary: "this service's own version, uptime and start time", load: () => (require('./app') as typeof import('./app')).AppSource },
-  { name: 'database', summary: 'PostgreSQL connections, transactions and table rows', load: () => (require('./database') as typeof import('./database')).DatabaseSource, shared: true, settings: DATABASE_SETTINGS },
+  { name: 'database', summary: 'PostgreSQL connections, transactions and table rows, and the series of `DATABASE_QUERIES_FILE`', load: () => (require('./database') as typeof import('./database')).DatabaseSource, shared: true, settings: DATABASE_SETTINGS },
   { name: 'iotflow', summary: 'IoTFlow devices (total, online, by status) and users, from its tables', load: () => (require('./iotflow') as typeof import('./iotflow')).IotflowSource, shared: true, settings: IOTFLOW_SETTINGS },
   { name: 'redis', summary: 'Redis INFO: memory, clients, keys, hits and misses, evictions', load: () => (require('./redis') as typeof import('./redis')).RedisSource, shared: true, settings: REDIS_SETTINGS },
   { name: 'mqtt', summary: "the broker's `$SYS` statistics and the IoTFlow telemetry count", load: () => (require('./mqtt') as typeof import('./mqtt')).MqttSource, settings: MQTT_SETTINGS },

@@ -14,7 +14,8 @@ import type { CollectionResult } from '../source';
 export function serializeResult(result: CollectionResult): string {
   const { source, timestamp } = result;
   if (!result.ok) return JSON.stringify({ source, timestamp, up: false, error: result.error });
-  const metrics = result.samples.map(({ name, labels, value }) => ({ name, labels: labels ?? {}, value }));
+  // A histogram's samples go by their own names (`_bucket`, `_sum`, `_count`).
+  const metrics = result.samples.map(({ name, metricName, labels, value }) => ({ name: metricName ?? name, labels: labels ?? {}, value }));
   return JSON.stringify({ source, timestamp, up: true, metrics });
 }
 

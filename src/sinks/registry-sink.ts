@@ -23,6 +23,8 @@ interface OwnedFamily {
 @injectable()
 export class RegistrySink implements CollectionSink {
   private readonly families = new Map<string, Map<string, OwnedFamily>>();
+  /** Each source and the array of descriptors its families were last made from. */
+  private readonly described = new Map<string, { readonly source: MetricSource; metrics: readonly MetricDescriptor[] }>();
   /** Keyed by the problem, which can carry the sample's value: bounded. */
   private readonly reportedRejects = new ReportedOnce();
   private readonly up: Gauge<'source'>;
@@ -32,7 +34,7 @@ export class RegistrySink implements CollectionSink {
   private readonly timeout: Gauge<'source'>;
 
   constructor(
-    @inject(TYPES.Registry) registry: Registry,
+    @inject(TYPES.Registry) private readonly registry: Registry,
     @multiInject(TYPES.MetricSource) sources: readonly MetricSource[],
     @inject(TYPES.Logger) private readonly logger: Logger,
     @inject(TYPES.EngineOptions) engineOptions: EngineOptions,
@@ -49,12 +51,8 @@ export class RegistrySink implements CollectionSink {
 
     for (const source of sources) {
       const owned = new Map<string, OwnedFamily>();
-      for (const descriptor of source.metrics) {
-        const labelNames = descriptor.labelNames ?? [];
-        const family = new SnapshotFamily(descriptor.name, descriptor.help, descriptor.type, labelNames, registry);
-        owned.set(descriptor.name, { descriptor, family, labelNames });
-        owners.own(descriptor.name, source.name);
-      }
+      this.describe(source.name, owned, source.metrics);
+      this.described.set(source.name, { source, metrics: source.metrics });
       this.families.set(source.name, owned);
       // Exposed from the start, so rate() and absent() work before the first failure or success.
       this.errors.inc({ source: source.name }, 0);
@@ -67,6 +65,7 @@ export class RegistrySink implements CollectionSink {
   apply(result: CollectionResult): void {
     const owned = this.families.get(result.source);
     if (!owned) return;
+    this.followFamilies(result.source, owned);
     const source = { source: result.source };
     if (!result.ok && result.standby) {
       // Another replica shows this shared source: nothing of it here, not even collector_up 0 to alert on.
@@ -86,6 +85,37 @@ export class RegistrySink implements CollectionSink {
     }
   }
 
+  /** Registers the families of `metrics` not yet registered (or registered with another type or labels), and removes those no longer described. */
+  private describe(sourceName: string, owned: Map<string, OwnedFamily>, metrics: readonly MetricDescriptor[]): void {
+    const wanted = new Map(metrics.map((descriptor) => [descriptor.name, descriptor]));
+    for (const [name, { descriptor }] of owned) {
+      const next = wanted.get(name);
+      if (next && next.type === descriptor.type && String(next.labelNames ?? []) === String(descriptor.labelNames ?? [])) continue;
+      this.registry.removeSingleMetric(name);
+      owned.delete(name);
+    }
+    const owners = familyOwnersOf(this.registry);
+    for (const descriptor of metrics) {
+      if (owned.has(descriptor.name)) continue;
+      const labelNames = descriptor.labelNames ?? [];
+      const family = new SnapshotFamily(descriptor.name, descriptor.help, descriptor.type, labelNames, this.registry);
+      owned.set(descriptor.name, { descriptor, family, labelNames });
+      owners.own(descriptor.name, sourceName);
+    }
+  }
+
+  /** A source whose families changed (a reloaded queries file) is described anew before its samples are taken. */
+  private followFamilies(sourceName: string, owned: Map<string, OwnedFamily>): void {
+    const described = this.described.get(sourceName)!;
+    if (described.source.metrics === described.metrics) return;
+    described.metrics = described.source.metrics;
+    try {
+      this.describe(sourceName, owned, described.metrics);
+    } catch (error) {
+      this.reportRejectOnce(sourceName, '', `families could not be registered: ${(error as Error).message}`);
+    }
+  }
+
   private replaceSamples(sourceName: string, owned: Map<string, OwnedFamily>, samples: readonly Sample[]): void {
     const grouped = new Map<string, ExposedValue[]>();
     for (const sample of samples) {
@@ -97,7 +127,7 @@ export class RegistrySink implements CollectionSink {
       }
       let values = grouped.get(sample.name);
       if (!values) grouped.set(sample.name, (values = []));
-      values.push({ value: sample.value, labels: sample.labels ?? {} });
+      values.push({ value: sample.value, labels: sample.labels ?? {}, metricName: sample.metricName });
     }
     for (const [name, { family }] of owned) family.replace(grouped.get(name) ?? []);
   }
@@ -116,12 +146,15 @@ export class RegistrySink implements CollectionSink {
 }
 
 function rejectReason({ descriptor, labelNames }: OwnedFamily, sample: Sample): string | undefined {
-  if (typeof sample.value !== 'number' || !Number.isFinite(sample.value)) return `has a non-finite value (${String(sample.value)})`;
-  if (descriptor.type === 'counter' && sample.value < 0) return `is a counter with a negative value (${sample.value})`;
+  if (typeof sample.value !== 'number') return `has a value that is not a number (${String(sample.value)})`;
+  if (!descriptor.asReported && !Number.isFinite(sample.value)) return `has a non-finite value (${String(sample.value)})`;
+  if (!descriptor.asReported && descriptor.type === 'counter' && sample.value < 0) return `is a counter with a negative value (${sample.value})`;
   const labels = sample.labels ?? {};
   const keys = Object.keys(labels);
-  if (keys.length !== labelNames.length || !labelNames.every((label) => typeof labels[label] === 'string')) {
-    return `has labels {${keys.join(',')}} instead of {${labelNames.join(',')}}`;
+  // A histogram's bucket samples carry `le` besides the family's labels.
+  const expected = descriptor.type === 'histogram' && sample.metricName?.endsWith('_bucket') ? [...labelNames, 'le'] : labelNames;
+  if (keys.length !== expected.length || !expected.every((label) => typeof labels[label] === 'string')) {
+    return `has labels {${keys.join(',')}} instead of {${expected.join(',')}}`;
   }
   return undefined;
 }

@@ -1,11 +1,16 @@
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { DatabaseError, type PoolClient } from '../../src/db/pg';
 import { TYPES } from '../../src/tokens';
 import type { Config } from '../../src/config';
-import { DATABASE_SETTINGS, type DatabaseSettings } from './settings';
-import type { DatabasePool } from '../../src/db/database-pool';
+import { DATABASE_SETTINGS, type DatabaseSettings, QUERIES_FILE } from './settings';
+import { collectorPoolConfig, type DatabasePool } from '../../src/db/database-pool';
 import { PooledSource } from '../../src/db/pooled-source';
 import type { Logger } from '../../src/logger';
+import type { Clock } from '../../src/clock';
+import { CustomQueries } from './queries/custom-queries';
+import type { QueriesFileState } from './queries/queries-file-state';
+import { runTextQuery } from './queries/text-query';
+import { versionOf } from './queries/server-version';
 import type { MetricDescriptor, Sample } from '../../src/source';
 import { countRows, type Query } from './row-counts';
 import { parseServerStats, SERVER_METRICS, SERVER_SQL, serverSamples, type ServerStats } from './server';
@@ -39,12 +44,16 @@ class LastingNames {
  * of the shared, instrumented DatabasePool, in three round trips per collection: the server
  * figures, the table listing (catalog only) and one statement with every exact count. The server
  * figures stand on their own: a failure of the table part leaves out the table series only, and a
- * locked table its own row count only (see countRows).
+ * locked table its own row count only (see countRows). With DATABASE_QUERIES_FILE, the file's
+ * namespaces follow on the same connection, one round trip each when due, and one more restores
+ * the statement_timeout (see customSamples).
  */
 @injectable()
 export class DatabaseSource extends PooledSource {
   readonly name = 'database';
-  readonly metrics = DATABASE_METRICS;
+  /** The series of DATABASE_QUERIES_FILE, when one is set. */
+  private readonly custom?: CustomQueries;
+  private described?: { readonly custom: readonly MetricDescriptor[]; readonly all: readonly MetricDescriptor[] };
   /** DB_TABLES entries reported missing; one is reported again if it comes and goes. */
   private readonly missingTables = new LastingNames();
   private reportedTruncation = false;
@@ -59,11 +68,23 @@ export class DatabaseSource extends PooledSource {
     @inject(TYPES.DatabasePool) database: DatabasePool,
     @inject(DATABASE_SETTINGS.token) private readonly config: Config & DatabaseSettings,
     @inject(TYPES.Logger) private readonly logger: Logger,
+    @inject(TYPES.Clock) private readonly clock: Clock,
+    @inject(QUERIES_FILE) @optional() queriesFile?: QueriesFileState,
   ) {
     super(database);
+    if (queriesFile) this.custom = new CustomQueries(queriesFile);
+  }
+
+  /** DATABASE_METRICS, and the queries file's families: a new array when those change. */
+  get metrics(): readonly MetricDescriptor[] {
+    if (!this.custom) return DATABASE_METRICS;
+    const custom = this.custom.families;
+    if (this.described?.custom !== custom) this.described = { custom, all: [...DATABASE_METRICS, ...custom] };
+    return this.described.all;
   }
 
   protected async collectOn(client: PoolClient): Promise<Sample[]> {
+    const startedMs = this.clock.monotonicMs();
     let queries = 0;
     const query: Query = (sql, values) => (queries++, client.query(sql, values));
     const server = parseServerStats((await query(SERVER_SQL)).rows[0]);
@@ -79,7 +100,28 @@ export class DatabaseSource extends PooledSource {
       if (message !== this.reportedTableFailure) this.logger.warn(`database_table_rows left out: ${message}`);
       this.reportedTableFailure = message;
     }
-    return databaseSamples(server, tables, queries);
+    const custom = this.custom ? await this.customSamples(client, server, startedMs, () => queries++) : [];
+    return [...databaseSamples(server, tables, queries), ...custom];
+  }
+
+  /**
+   * The queries file's series. Each query runs with the pool's lock_timeout and a statement_timeout
+   * of what is left of the collection's statement budget, so the file never costs the built-in
+   * series; the session's own statement_timeout is restored after.
+   */
+  private async customSamples(client: PoolClient, server: ServerStats, startedMs: number, counted: () => void): Promise<Sample[]> {
+    const budgetMs = Number(collectorPoolConfig(this.config).statement_timeout);
+    const samples = await this.custom!.collect({
+      run: (sql, statementTimeoutMs) => (counted(), runTextQuery(client, sql, statementTimeoutMs, (error) => this.database.describe(error))),
+      nowMs: this.clock.monotonicMs(),
+      remainingMs: () => budgetMs - (this.clock.monotonicMs() - startedMs),
+      serverVersion: versionOf(server.versionNum),
+      maxSeries: this.config.databaseQueriesMaxSeries,
+      warn: (message) => this.logger.warn(message),
+    });
+    counted();
+    await client.query('RESET statement_timeout');
+    return samples;
   }
 
   private reportVisibility({ role, connections }: ServerStats): void {

@@ -27,6 +27,7 @@ export const SERVER_SQL = `
 SELECT current_database() AS database,
        current_user AS role,
        pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS connections_visible,
+       current_setting('server_version_num')::float8 AS server_version_num,
        current_setting('max_connections')::float8 AS connections_max,
        connections.*, transactions.*
 FROM (SELECT count(*)::float8 AS connections_total,
@@ -51,6 +52,8 @@ export interface ServerStats {
   readonly database: string;
   /** The role the exporter is connected as (current_user). */
   readonly role: string;
+  /** `server_version_num`: 160004 for 16.4. */
+  readonly versionNum: number;
   readonly connections: {
     /** Absent when the role cannot see other roles' sessions: what it can see is not the server's count. */
     readonly counts?: ConnectionCounts;
@@ -70,6 +73,7 @@ export function parseServerStats(row: Row): ServerStats {
   return {
     database: text(row, 'database'),
     role: text(row, 'role'),
+    versionNum: finite(row, 'server_version_num'),
     connections: { ...(flag(row, 'connections_visible') ? { counts: counts() } : {}), max: finite(row, 'connections_max') },
     transactions: { committed: finite(row, 'transactions_committed'), rolledBack: finite(row, 'transactions_rolled_back') },
   };

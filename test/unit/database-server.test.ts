@@ -9,6 +9,7 @@ describe('parseServerStats', () => {
     expect(parseServerStats(serverRow)).toEqual({
       database: 'iot',
       role: 'iotflow_metrics',
+      versionNum: 160004,
       connections: { counts: { total: 7, active: 2, idle: 4, idleInTransaction: 1 }, max: 100 },
       transactions: { committed: 12345, rolledBack: 6 },
     });

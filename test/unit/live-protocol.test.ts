@@ -22,6 +22,18 @@ describe('serializeResult', () => {
     });
   });
 
+  it("names a histogram's samples by their own names (_bucket, _sum, _count)", () => {
+    const samples = [
+      { name: 'pg_latency', metricName: 'pg_latency_bucket', labels: { le: '+Inf' }, value: 4 },
+      { name: 'pg_latency', metricName: 'pg_latency_sum', value: 2.5 },
+    ];
+    const message = JSON.parse(serializeResult({ source: 'database', timestamp: 1764000000000, durationSeconds: 0.01, ok: true, samples }));
+    expect(message.metrics).toEqual([
+      { name: 'pg_latency_bucket', labels: { le: '+Inf' }, value: 4 },
+      { name: 'pg_latency_sum', labels: {}, value: 2.5 },
+    ]);
+  });
+
   it('writes a failure as up:false with its (already redacted) error', () => {
     const message = serializeResult({ source: 'redis', timestamp: 1, durationSeconds: 0, ok: false, error: 'connect ECONNREFUSED' });
     expect(JSON.parse(message)).toEqual({ source: 'redis', timestamp: 1, up: false, error: 'connect ECONNREFUSED' });

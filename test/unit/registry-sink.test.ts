@@ -130,4 +130,30 @@ describe('RegistrySink', () => {
   it('ignores results of sources it does not know', () => {
     expect(() => sink.apply({ ...failed, source: 'nope' })).not.toThrow();
   });
+  it('follows a source whose families change (a reloaded queries file): new ones registered, gone ones removed, NaN and histograms as reported', async () => {
+    const own = new Registry();
+    const changing: { name: string; metrics: MetricSource['metrics']; collect: MetricSource['collect'] } = { name: 'database', metrics: [{ name: 'pg_a', help: 'a', type: 'gauge', asReported: true }], collect: () => EMPTY };
+    const follower = new RegistrySink(own, [changing], createLogger('info', (line) => logged.push(line)), { intervalMs: 15_000, timeoutMs: 7_500 });
+    const result = (samples: Sample[]): CollectionResult => ({ source: 'database', ok: true, samples, timestamp: 1_700_000_000_000, durationSeconds: 0.002 });
+    follower.apply(result([{ name: 'pg_a', value: NaN }]));
+    expect(sampleValue(await scrape(own), 'pg_a')).toBeNaN();
+    changing.metrics = [{ name: 'pg_h', help: 'h', type: 'histogram', labelNames: ['route'], asReported: true }];
+    follower.apply(
+      result([
+        { name: 'pg_h', metricName: 'pg_h_bucket', labels: { route: 'api', le: '1' }, value: 3 },
+        { name: 'pg_h', metricName: 'pg_h_bucket', labels: { route: 'api', le: '+Inf' }, value: 4 },
+        { name: 'pg_h', metricName: 'pg_h_sum', labels: { route: 'api' }, value: 2.5 },
+        { name: 'pg_h', metricName: 'pg_h_count', labels: { route: 'api' }, value: 4 },
+      ]),
+    );
+    expect(own.getSingleMetric('pg_a')).toBeUndefined();
+    expect([...(await scrape(own))].filter(([series]) => series.startsWith('pg_'))).toEqual([
+      ['pg_h_bucket{route="api",le="1"}', 3],
+      ['pg_h_bucket{route="api",le="+Inf"}', 4],
+      ['pg_h_sum{route="api"}', 2.5],
+      ['pg_h_count{route="api"}', 4],
+    ]);
+    expect((await own.getSingleMetric('pg_h')!.get()).type).toBe('histogram');
+    expect(logged).toEqual([]);
+  });
 });

@@ -66,9 +66,15 @@ namespace LivePage {
     },
     database: {
       title: 'PostgreSQL',
-      numbers: [['connections', 'Connections', count], ['max', 'Max', count], ['active', 'Active', count]],
+      numbers: [['connections', 'Connections', count], ['max', 'Max', count], ['active', 'Active', count], ['sql', 'From SQL', count]],
       chart: ['connections', 'Connections', count],
-      derive: (m) => ({ connections: value(m, 'database_connections_total'), max: value(m, 'database_connections_max'), active: value(m, 'database_connections_active') }),
+      derive: (m) => ({
+        connections: value(m, 'database_connections_total'),
+        max: value(m, 'database_connections_max'),
+        active: value(m, 'database_connections_active'),
+        // The series of DATABASE_QUERIES_FILE: every sample not named database_*; none without a file.
+        sql: find(m, 'database_queries_file_loaded_timestamp_seconds') ? (m.metrics ?? []).filter((metric) => !metric.name.startsWith('database_')).length : undefined,
+      }),
     },
     mqtt: {
       title: 'MQTT',
