@@ -14,7 +14,7 @@ import { nodeRequestReader, NodeResponse, responseOnSocket, splitUrl } from './n
 import { NodeWebSockets } from './node-websocket';
 import { RoutePlan, type ServedRoute } from './route-plan';
 import { type HttpReply, patternParameters, type RouteTable } from './route-table';
-import type { WebSocketRoute } from './websocket-route';
+import { WebSocketHost } from './websocket-host';
 
 /** Like uWS: a connection that sends no complete request head within 10 s, or idles as long, is closed. */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -35,10 +35,9 @@ interface Handled {
  * uWebSockets.js build loads. It serves the same RoutePlan through the same Exchange as the uWS
  * engine; node-websocket.ts serves WebSockets. No exception leaves a node callback.
  */
-export class NodeHttpServer implements HttpServer {
+export class NodeHttpServer extends WebSocketHost<NodeWebSockets> implements HttpServer {
   private readonly server: http.Server;
-  private readonly webSockets: NodeWebSockets;
-  private readonly webSocketRoutes: WebSocketRoute[] = [];
+  protected readonly webSockets: NodeWebSockets;
   private plan?: RoutePlan;
   /** Per method, its routes: literal patterns before those with parameters, as uWS orders them. */
   private readonly byMethod = new Map<string, Handled[]>();
@@ -50,6 +49,7 @@ export class NodeHttpServer implements HttpServer {
     private readonly logger: Logger,
     private readonly work: WorkNotice,
   ) {
+    super();
     // Host is required of HTTP/1.1 below, not by node: node's own 400 would lack REPLY_HEADERS and go uncounted.
     const options: http.ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: HEADERS_TIMEOUT_MS, requireHostHeader: false };
     const { tls } = config;
@@ -60,22 +60,8 @@ export class NodeHttpServer implements HttpServer {
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => refuseMalformed(error, socket));
   }
 
-  addWebSocketRoute(route: WebSocketRoute): this {
-    this.webSocketRoutes.push(route);
-    return this;
-  }
-
-  publish(topic: string, message: string): void {
-    this.webSockets.publish(topic, message);
-  }
-
-  bufferedBytes(): number {
-    return this.webSockets.bufferedBytes();
-  }
-
   listen(): Promise<number> {
-    for (const route of this.webSocketRoutes) this.webSockets.register(route);
-    this.plan = new RoutePlan(this.routes.routes(), this.webSocketRoutes.map(({ path }) => path), this.metrics);
+    this.plan = new RoutePlan(this.routes.routes(), this.registerWebSocketRoutes(), this.metrics);
     for (const served of this.plan.served) {
       const handled = { served, parameters: patternParameters(served.route.path), read: nodeRequestReader(served.route) };
       this.byMethod.set(served.method, [...(this.byMethod.get(served.method) ?? []), handled]);

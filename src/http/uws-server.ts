@@ -9,7 +9,7 @@ import { RoutePlan } from './route-plan';
 import type { RouteTable } from './route-table';
 import { UwsHttp } from './uws-http';
 import { UwsWebSockets } from './uws-websocket';
-import type { WebSocketRoute } from './websocket-route';
+import { WebSocketHost } from './websocket-host';
 
 /**
  * The HttpServer over uWebSockets.js, either build (20.57 or 20.30: the same API), given as the
@@ -17,11 +17,10 @@ import type { WebSocketRoute } from './websocket-route';
  * WebSockets) the only code that knows uWS. This part owns the app (TLS or not), the order routes
  * are registered in, and the listening socket.
  */
-export class UwsServer implements HttpServer {
+export class UwsServer extends WebSocketHost<UwsWebSockets> implements HttpServer {
   private readonly app: uws.TemplatedApp;
   private readonly http: UwsHttp;
-  private readonly webSockets: UwsWebSockets;
-  private readonly webSocketRoutes: WebSocketRoute[] = [];
+  protected readonly webSockets: UwsWebSockets;
   private listenSocket?: uws.us_listen_socket;
 
   constructor(
@@ -32,29 +31,16 @@ export class UwsServer implements HttpServer {
     logger: Logger,
     work: WorkNotice,
   ) {
+    super();
     const { tls } = config;
     this.app = tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App();
     this.http = new UwsHttp(this.app, logger, work);
     this.webSockets = new UwsWebSockets(uws, this.app, metrics, logger, work);
   }
 
-  addWebSocketRoute(route: WebSocketRoute): this {
-    this.webSocketRoutes.push(route);
-    return this;
-  }
-
-  publish(topic: string, message: string): void {
-    this.webSockets.publish(topic, message);
-  }
-
-  bufferedBytes(): number {
-    return this.webSockets.bufferedBytes();
-  }
-
   listen(): Promise<number> {
     // WebSocket routes first: uWS passes a plain GET of the same path on to the next handler.
-    for (const route of this.webSocketRoutes) this.webSockets.register(route);
-    this.http.register(new RoutePlan(this.routes.routes(), this.webSocketRoutes.map(({ path }) => path), this.metrics));
+    this.http.register(new RoutePlan(this.routes.routes(), this.registerWebSocketRoutes(), this.metrics));
     const { host, port } = this.config;
     return new Promise((resolve, reject) => {
       // Exclusive: without it uWS sets SO_REUSEPORT, and a second process on the port would
