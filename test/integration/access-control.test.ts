@@ -305,17 +305,19 @@ describe.each(ENGINES)('on the %s engine', (engine) => {
         expect(statusOf(stream)).toBe(426);
       }));
 
-    it('survives what it refuses to parse: no answer, or a 4xx (with nosniff where it has a body), and serves the others', () =>
+    it('survives what it refuses to parse: no answer, or a 4xx (with nosniff wherever the exporter makes it), and serves the others', () =>
       withService({}, async (service) => {
         const refused = ['BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n', `GET /metrics HTTP/1.1\r\nHost: x\r\nX-Filler: ${'b'.repeat(512 * 1024)}\r\n\r\n`];
         for (const text of refused) {
           const answer = await rawRequest(service.port, text);
           if (answer !== '') {
             expect(statusOf(answer)).toBeGreaterThanOrEqual(400);
-            // Every reply the exporter makes has a body and the header; a refusal uWS 20.57's parser
-            // makes itself (431 before any route) has no body to sniff, and no header the exporter can add.
-            const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
-            if (body !== '') expect(answer).toMatch(/\r\nX-Content-Type-Options: nosniff\r\n/i);
+            // Every reply the exporter makes has a Content-Type and nosniff. uWS 20.57's parser answers
+            // a head over 4 KiB itself, before any route, with a fixed page and neither header: nothing
+            // of the request is in it, and the exporter has no hook to add one.
+            const engineOwn = !/\r\nContent-Type:/i.test(answer.slice(0, answer.indexOf('\r\n\r\n')));
+            if (!engineOwn) expect(answer).toMatch(/\r\nX-Content-Type-Options: nosniff\r\n/i);
+            else expect(answer).toMatch(/^HTTP\/1\.1 431 /);
           }
         }
         // uWS waits for the rest of these until its idle timeout; meanwhile everyone else is served.
