@@ -10,6 +10,7 @@ import { REPORTED_ONCE_CAPACITY, ReportedOnce } from '../../src/report-once';
 import { RegistrySink } from '../../src/sinks/registry-sink';
 import { RedisSource } from '../../streams/redis';
 import type { MetricSource } from '../../streams/source';
+import { eventually } from '../support/eventually';
 
 describe('ReportedOnce', () => {
   it('says a key is new once', () => {
@@ -107,7 +108,9 @@ describe('case 11: every report-once set is bounded', () => {
       const port = (server.address() as net.AddressInfo).port;
       source = new RedisSource(loadConfig({ REDIS_URL: `redis://127.0.0.1:${port}/0` }), logger);
       source.start();
-      await firstValueFrom(source.collect()); // connected: no INFO of ioredis's own comes later
+      // Connected (ioredis retries a connection a loaded machine did not make within its timeout):
+      // no INFO of ioredis's own comes later.
+      await eventually(() => firstValueFrom(source.collect()), 'a first collection from the Redis of the test', 300);
     });
 
     afterAll(async () => {
