@@ -549,7 +549,8 @@ describe('DatabasePool', () => {
   });
 
   it('fails a checkout at once when both connections are busy, instead of queueing it', async () => {
-    const pool = new DatabasePool(loadConfig({ DATABASE_URL: databaseUrl(db) }), new Registry(), logger);
+    // Timeouts far beyond the test's steps (lock_timeout is a tenth of the collection timeout): the two busy connections wait on the lock until released.
+    const pool = new DatabasePool(loadConfig({ DATABASE_URL: databaseUrl(db), COLLECTION_INTERVAL_SECONDS: '300', COLLECTION_TIMEOUT_SECONDS: '300' }), new Registry(), logger);
     await withConnection(db, async (admin) => {
       await admin.query('SELECT pg_advisory_lock(4242)');
       const blocked = [0, 1].map(() => pool.withClient((client) => client.query('SELECT pg_advisory_lock_shared(4242), pg_advisory_unlock_shared(4242)')));
@@ -581,6 +582,24 @@ describe('DatabasePool', () => {
       /^PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:5432\/\w+: canceling statement due to statement timeout \(SQLSTATE 57014\)$/,
     );
     expect(pool.pool.totalCount).toBe(1);
+    await pool.end();
+  });
+
+  it('fails the work, not the process, when its connection is ended while checked out', async () => {
+    const pool = new DatabasePool(loadConfig({ DATABASE_URL: databaseUrl(db) }), new Registry(), logger);
+    const work = pool.withClient(async (client) => {
+      const { rows } = await client.query('SELECT pg_backend_pid() AS pid');
+      // The server ends the session between two queries: pg emits 'error' on the checked-out client.
+      await withConnection(db, (admin) => admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]));
+      await eventually(async () => {
+        const { rows: left } = await withConnection(db, (admin) => admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [rows[0].pid]));
+        return left.length === 0 ? true : undefined;
+      }, 'the session to end');
+      return client.query('SELECT 1');
+    });
+    await expect(work).rejects.toThrow(/^PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:5432\/\w+: /);
+    const { rows } = await pool.withClient((client) => client.query('SELECT 1 AS one'));
+    expect(rows).toEqual([{ one: 1 }]);
     await pool.end();
   });
 });
