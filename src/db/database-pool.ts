@@ -104,11 +104,17 @@ export class DatabasePool {
     } catch (error) {
       throw new CollectionError(this.describe(error));
     }
+    // A connection lost while checked out emits 'error' on the client, which would end the process
+    // unheard; the same error fails the running or the next query, so `work` reports it.
+    const ignoreLostConnection = () => undefined;
+    client.on('error', ignoreLostConnection);
     try {
       const result = await work(client);
+      client.removeListener('error', ignoreLostConnection);
       client.release();
       return result;
     } catch (error) {
+      client.removeListener('error', ignoreLostConnection);
       // A server-side error leaves the connection usable; anything else (lost connection, read timeout) may not.
       client.release(error instanceof DatabaseError || error instanceof CollectionError ? undefined : true);
       throw new CollectionError(this.describe(error));

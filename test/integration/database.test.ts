@@ -133,11 +133,14 @@ describe('database and iotflow sources against PostgreSQL', () => {
       client
         .query(`SELECT relname, seq_scan FROM pg_stat_user_tables WHERE relname IN ('big_readings', 'Odd Name')`)
         .then(({ rows }) => Object.fromEntries(rows.map((row) => [row.relname, Number(row.seq_scan)])) as Record<string, number>);
+    // The test's own count scans big_readings: on a connection of its own, whose end puts the scan
+    // in the statistics (a session sends them at most once a second), before the count below starts.
+    const { rows } = await withConnection(db, (client) =>
+      client.query(`SELECT reltuples, (SELECT count(*)::int FROM big_readings) AS n FROM pg_class WHERE oid = 'big_readings'::regclass`),
+    );
+    expect(rows[0]).toEqual({ reltuples: 5000, n: 4000 });
+    expect(await metricValue(service.port, 'database_table_rows', { table: 'big_readings' })).toBe(5000);
     await withConnection(db, async (client) => {
-      const { rows } = await client.query(`SELECT reltuples, (SELECT count(*)::int FROM big_readings) AS n FROM pg_class WHERE oid = 'big_readings'::regclass`);
-      expect(rows[0]).toEqual({ reltuples: 5000, n: 4000 });
-      expect(await metricValue(service.port, 'database_table_rows', { table: 'big_readings' })).toBe(5000);
-
       const before = await scans(client);
       await collectionsOf(service.port, 'database', 2);
       // The small table's scans show that the collections' statistics have arrived.
@@ -260,7 +263,10 @@ describe('database source in a database with more user tables than it covers', (
   let service: RunningService;
 
   beforeAll(async () => {
-    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database' }, (client) =>
+    // One statement counts all 500 tables: 0.6-0.9 s on a loaded two-core machine, past the 0.8 s
+    // statement timeout a 1 s collection timeout gives. 4 s leave it room; the test is about the 500.
+    const roomy = { COLLECTION_INTERVAL_SECONDS: '4', COLLECTION_TIMEOUT_SECONDS: '4' };
+    ({ db, service } = await serviceOnTestDatabase({ SOURCES: 'database', ...roomy }, (client) =>
       client.query(`DO $$ BEGIN FOR i IN 1..501 LOOP EXECUTE format('CREATE TABLE %I (a int)', 't' || i); END LOOP; END $$`),
     ));
   });
@@ -270,6 +276,7 @@ describe('database source in a database with more user tables than it covers', (
   it('reports the first 500 by name and says so once', async () => {
     await waitUntilUp(service.port, 'database', 1);
     await collectionsOf(service.port, 'database', 2);
+    expect(service.logLines.filter((line) => line.includes('database_table_rows left out'))).toEqual([]);
     const reported = [...(await readSamples(service.port)).keys()].filter((series) => series.startsWith('database_table_rows{'));
     expect(reported).toHaveLength(500);
     expect(reported).not.toContain('database_table_rows{table="t99"}'); // t99 sorts after the 500 others
@@ -546,7 +553,8 @@ describe('DatabasePool', () => {
   });
 
   it('fails a checkout at once when both connections are busy, instead of queueing it', async () => {
-    const pool = new DatabasePool(loadConfig({ DATABASE_URL: databaseUrl(db) }), new Registry(), logger);
+    // Timeouts far beyond the test's steps (lock_timeout is a tenth of the collection timeout): the two busy connections wait on the lock until released.
+    const pool = new DatabasePool(loadConfig({ DATABASE_URL: databaseUrl(db), COLLECTION_INTERVAL_SECONDS: '300', COLLECTION_TIMEOUT_SECONDS: '300' }), new Registry(), logger);
     await withConnection(db, async (admin) => {
       await admin.query('SELECT pg_advisory_lock(4242)');
       const blocked = [0, 1].map(() => pool.withClient((client) => client.query('SELECT pg_advisory_lock_shared(4242), pg_advisory_unlock_shared(4242)')));
@@ -578,6 +586,24 @@ describe('DatabasePool', () => {
       /^PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:5432\/\w+: canceling statement due to statement timeout \(SQLSTATE 57014\)$/,
     );
     expect(pool.pool.totalCount).toBe(1);
+    await pool.end();
+  });
+
+  it('fails the work, not the process, when its connection is ended while checked out', async () => {
+    const pool = new DatabasePool(loadConfig({ DATABASE_URL: databaseUrl(db) }), new Registry(), logger);
+    const work = pool.withClient(async (client) => {
+      const { rows } = await client.query('SELECT pg_backend_pid() AS pid');
+      // The server ends the session between two queries: pg emits 'error' on the checked-out client.
+      await withConnection(db, (admin) => admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]));
+      await eventually(async () => {
+        const { rows: left } = await withConnection(db, (admin) => admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [rows[0].pid]));
+        return left.length === 0 ? true : undefined;
+      }, 'the session to end');
+      return client.query('SELECT 1');
+    });
+    await expect(work).rejects.toThrow(/^PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:5432\/\w+: /);
+    const { rows } = await pool.withClient((client) => client.query('SELECT 1 AS one'));
+    expect(rows).toEqual([{ one: 1 }]);
     await pool.end();
   });
 });

@@ -6,9 +6,12 @@ import { metricValue } from '../support/metrics';
 import { eventually, type RunningService, serviceOn } from '../support/service';
 import { ENGINES } from '../support/engines';
 
-/** A GET that gives up after a few seconds: a request left unanswered must fail the test, not hang it. */
+/**
+ * A GET that gives up well before the test's timeout: a request left unanswered must fail the test
+ * with this, not hang it. 15 s, as an answer can take seconds on a loaded two-core machine.
+ */
 async function fetchStatus(port: number, path: string): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3000) });
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(15_000) });
   await response.text();
   return response.status;
 }

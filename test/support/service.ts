@@ -7,6 +7,9 @@ import type { HttpEngineName } from '../../src/http/http-engines';
 import { createLogger, type Logger } from '../../src/logger';
 import { MetricsService } from '../../src/service';
 
+// Waiting on a condition, for unit tests too (this module loads the whole service; that one nothing).
+export { eventually } from './eventually';
+
 export const ROOT = path.join(__dirname, '..', '..');
 
 /**
@@ -70,19 +73,4 @@ export function spawnService(env: Record<string, string>): SpawnedService {
   });
   ready.catch(() => undefined);
   return { child, stderr: () => stderr, ready, exited };
-}
-
-/** Polls `check` until it returns a value that is not undefined, or fails after `attempts`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, attempts = 100, pauseMs = 100): Promise<T> {
-  let last: unknown;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }

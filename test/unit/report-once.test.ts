@@ -11,6 +11,7 @@ import { RegistrySink } from '../../src/sinks/registry-sink';
 import { RedisSource } from '../../streams/redis';
 import { SOURCE_NAMES } from '../../streams/sources';
 import type { MetricSource } from '../../src/source';
+import { eventually } from '../support/eventually';
 
 describe('ReportedOnce', () => {
   it('says a key is new once', () => {
@@ -117,7 +118,9 @@ describe('case 11: every report-once set is bounded', () => {
       const port = (server.address() as net.AddressInfo).port;
       source = new RedisSource(loadConfig({ REDIS_URL: `redis://127.0.0.1:${port}/0` }), logger);
       source.start();
-      await firstValueFrom(source.collect()); // connected: no INFO of ioredis's own comes later
+      // Connected (ioredis retries a connection a loaded machine did not make within its timeout):
+      // no INFO of ioredis's own comes later.
+      await eventually(() => firstValueFrom(source.collect()), 'a first collection from the Redis of the test', 300);
     });
 
     afterAll(async () => {
