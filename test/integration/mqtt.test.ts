@@ -1,29 +1,11 @@
-import net from 'node:net';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { publishTelemetryBurst } from '../../demo/telemetry-publisher';
 import { get, sampleValue } from '../support/http';
-import { metricValue, nextResults, readSamples, sourceHealth, waitUntilUp } from '../support/metrics';
+import { nextResults, readSamples, sourceHealth, waitUntilUp } from '../support/metrics';
 import { killAllMosquittos, startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { eventually, startService, type RunningService } from '../support/service';
+import { FAST, SECRET, urlFor, SYS_TOPICS, mqttUp, telemetryOf, publishAll } from '../support/mqtt-service';
 
-// Mosquitto started with sys_interval 1 publishes $SYS every 2 s; the service ticks every second.
-const FAST = { SOURCES: 'mqtt', COLLECTION_INTERVAL_SECONDS: '1', MQTT_SYS_INTERVAL_SECONDS: '1' };
-const SECRET = 'pw-Qx7%vT';
-const urlFor = (port: number) => `mqtt://exporter:${encodeURIComponent(SECRET)}@127.0.0.1:${port}`;
-
-/** The $SYS topics the families are read from (Mosquitto 2 names), as this test reads them with a client of its own. */
-const SYS_TOPICS: Record<string, string> = {
-  mqtt_connections_total: 'clients/total',
-  mqtt_connections_active: 'clients/connected',
-  mqtt_messages_received_total: 'messages/received',
-  mqtt_messages_sent_total: 'messages/sent',
-  mqtt_messages_dropped_total: 'publish/messages/dropped',
-  mqtt_messages_queued: 'store/messages/count',
-  mqtt_subscriptions_total: 'subscriptions/count',
-  mqtt_retained_messages: 'retained messages/count',
-  mqtt_bytes_received_total: 'bytes/received',
-  mqtt_bytes_sent_total: 'bytes/sent',
-};
 
 // Case 6 needs a broker that has dropped nothing for over a minute (Mosquitto's retained $SYS
 // messages expire after 60 s): started first, used by the last test, so the wait mostly overlaps.
@@ -35,14 +17,6 @@ beforeAll(async () => {
 });
 
 afterAll(killAllMosquittos);
-
-const mqttUp = (service: RunningService) => metricValue(service.port, 'collector_up', { source: 'mqtt' });
-
-const telemetryOf = (service: RunningService) => metricValue(service.port, 'iotflow_telemetry_messages_total');
-
-async function publishAll(client: MqttClient, topics: readonly string[]): Promise<void> {
-  await Promise.all(topics.map((topic, i) => client.publishAsync(topic, JSON.stringify({ seq: i, temperature: 20 }), { qos: 1 })));
-}
 
 describe('mqtt source against a Mosquitto of its own', () => {
   let broker: Mosquitto;
@@ -170,80 +144,6 @@ describe('mqtt source against a Mosquitto of its own', () => {
   });
 });
 
-/** The series that come from $SYS, as opposed to those this process counts itself. */
-const brokerStatistics = (samples: Map<string, number>) =>
-  [...samples.keys()].filter((series) => series.startsWith('mqtt_') && !/^mqtt_(topics_total|sys_payload_errors_total)\b/.test(series));
-
-describe.each([
-  ['sys_interval 0', { sysInterval: 0 }],
-  // Everything not granted is denied; the explicit deny says what the case is about.
-  ['an ACL that denies $SYS/#', { sysInterval: 1, acl: ['topic deny $SYS/#', 'topic readwrite iotflow/#', 'user exporter', 'topic deny $SYS/#', 'topic readwrite iotflow/#'] }],
-])('mqtt source against a broker whose $SYS never arrives (%s)', (_what, brokerOptions) => {
-  it('case 7: counts telemetry exactly while connected, leaves out only the broker statistics, and says why in one line', async () => {
-    const broker = await startMosquitto(brokerOptions);
-    const service = await startService({ ...FAST, MQTT_URL: urlFor(broker.port) });
-    const client = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `iotflow-metrics-case7-${process.pid}` });
-    try {
-      const silence = /mqtt: no \$SYS message in \d+ s since connecting/;
-      await eventually(() => (service.logLines.some((line) => silence.test(line)) ? true : undefined), 'the log line saying $SYS is silent');
-      await publishAll(client, Array.from({ length: 25 }, () => 'iotflow/devices/case7/telemetry/sensors'));
-      await eventually(async () => ((await telemetryOf(service)) === 25 ? true : undefined), 'iotflow_telemetry_messages_total to read 25');
-      await nextResults(service, 'mqtt', 2);
-
-      const samples = await readSamples(service.port);
-      expect(sampleValue(samples, 'iotflow_telemetry_messages_total')).toBe(25);
-      expect(sampleValue(samples, 'mqtt_topics_total')).toBe(1);
-      expect(sampleValue(samples, 'collector_up', { source: 'mqtt' })).toBe(1);
-      expect(brokerStatistics(samples)).toEqual([]);
-      expect(await sourceHealth(service.port, 'mqtt')).toMatchObject({ up: true });
-
-      const mqttLines = service.logLines.filter((line) => line.includes('mqtt'));
-      expect(mqttLines).toHaveLength(1);
-      expect(mqttLines[0]).toMatch(silence);
-      expect(mqttLines[0]).toContain('sys_interval 0');
-      expect(mqttLines[0]).toContain('ACL');
-      process.stdout.write(`case 7 (${_what}): ${mqttLines[0]}`);
-    } finally {
-      await client.endAsync(true);
-      await service.stop();
-      await broker.kill();
-    }
-  });
-});
-
-describe('mqtt source reconnecting after an outage', () => {
-  it('case 8: is back within 5 s of the broker\'s return after 20 s down, trying at most once a second meanwhile', async () => {
-    let broker = await startMosquitto({ sysInterval: 1 });
-    const service = await startService({ ...FAST, MQTT_URL: urlFor(broker.port) });
-    try {
-      await waitUntilUp(service.port, 'mqtt');
-      await broker.kill();
-      // While the broker is down, a listener of the test's own on its port counts the attempts.
-      let attempts = 0;
-      const listener = net.createServer((socket) => {
-        attempts++;
-        socket.destroy();
-      });
-      await new Promise<void>((resolve) => listener.listen(broker.port, '127.0.0.1', resolve));
-      const downForMs = 20_000;
-      await new Promise((resolve) => setTimeout(resolve, downForMs));
-      expect(await mqttUp(service)).toBe(0);
-      await new Promise((resolve) => listener.close(resolve));
-
-      broker = await startMosquitto({ port: broker.port, sysInterval: 1 });
-      const returnedAt = Date.now();
-      await eventually(async () => ((await mqttUp(service)) === 1 ? true : undefined), 'the mqtt source to recover', 300, 50);
-      const backAfterMs = Date.now() - returnedAt;
-      process.stdout.write(`case 8: ${attempts} connection attempts in ${downForMs / 1000} s down; back ${backAfterMs} ms after the broker\n`);
-      expect(backAfterMs).toBeLessThan(5000);
-      expect(attempts).toBeGreaterThan(0);
-      expect(attempts).toBeLessThanOrEqual(downForMs / 1000);
-    } finally {
-      await service.stop();
-      await broker.kill();
-    }
-  }, 60_000);
-});
 
 describe('telemetry rate', () => {
   it('counts a burst of QoS 1 messages from a separate process without loss', async () => {

@@ -6,6 +6,7 @@ import { TYPES } from '../../src/tokens';
 import { DURATION_BUCKETS } from '../../src/metrics/http-request-metrics';
 import { sparePort } from '../support/ports';
 import { get } from '../support/http';
+import { metricValue } from '../support/metrics';
 import { eventually, startService, type RunningService } from '../support/service';
 
 interface RunningPrometheus {
@@ -96,10 +97,16 @@ describe('native histograms in a real Prometheus 2.42 (one with the feature flag
         return data.result[0]?.histogram ? data.result[0] : undefined;
       }, 'the native histogram to be stored', 150);
       expect(nativeSeries.histogram[1].buckets.length).toBeGreaterThan(5);
-      // Enough scrapes for rate() over [1m].
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-      const classicP99 = await scalar(classic, `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{endpoint="/work"}[1m])))`);
-      const nativeP99 = await scalar(native, `histogram_quantile(0.99, sum(rate(${selector}[1m])))`);
+      // The same observations in both: the traffic stops, and each server scrapes the final counts.
+      // (Two servers scraping at their own moments see different windows of a moving rate, and
+      // on a loaded machine the durations themselves move from one window to the next.)
+      flowing = false;
+      await traffic;
+      const total = await metricValue(service, 'http_request_duration_seconds_count', { method: 'GET', endpoint: '/work', status: '200' });
+      await eventually(async () => ((await scalar(classic, 'http_request_duration_seconds_count{endpoint="/work"}')) === total ? true : undefined), 'the classic count to reach the exporter\'s', 100);
+      await eventually(async () => ((await scalar(native, `histogram_count(${selector})`)) === total ? true : undefined), 'the native count to reach the classic one', 100);
+      const classicP99 = await scalar(classic, `histogram_quantile(0.99, sum by (le) (http_request_duration_seconds_bucket{endpoint="/work"}))`);
+      const nativeP99 = await scalar(native, `histogram_quantile(0.99, sum(${selector}))`);
       process.stdout.write(`classic p99 ${classicP99} s, native p99 ${nativeP99} s\n`);
       // Within the bucket error: the classic estimate is only known to its bucket, the native one
       // to ±4.4 % (schema 3): both must fall in the same classic bucket, with the native one's error.

@@ -1,53 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { parseRedisInfo, REDIS_METRICS } from '../../streams/redis';
-import type { CollectionSuccess } from '../../src/source';
 import { sparePort } from '../support/ports';
 import { killProcess as kill } from '../support/processes';
 import { killAllRedisServers, startRedisServer } from '../support/redis';
 import { get, sampleValue } from '../support/http';
-import { nextResults as nextResultsOf, resultsOf, scrape } from '../support/metrics';
+import { scrape } from '../support/metrics';
 import { startService, type RunningService } from '../support/service';
-
-const TICK = { SOURCES: 'redis', COLLECTION_INTERVAL_SECONDS: '1' };
-const REDIS_SERIES = REDIS_METRICS.map((metric) => metric.name);
+import { TICK, REDIS_SERIES, nextResults, nextSuccess, nextFailure, redisValues, keyspaceSum, infoField } from '../support/redis-service';
 
 afterAll(killAllRedisServers);
-
-// ---- the service under test ----
-
-const redisResults = (service: RunningService) => resultsOf(service, 'redis');
-
-/** The next `count` collections of the redis source (ticks, whatever their outcome). */
-const nextResults = (service: RunningService, count: number) => nextResultsOf(service, 'redis', count);
-
-/** The `count`-th successful collection from now on. */
-const nextSuccess = (service: RunningService, count = 1) =>
-  firstValueFrom(
-    redisResults(service).pipe(
-      filter((result): result is CollectionSuccess => result.ok),
-      take(count),
-      toArray(),
-      timeout(count * 10_000),
-    ),
-  ).then((successes) => successes[count - 1]!);
-
-const nextFailure = (service: RunningService) =>
-  firstValueFrom(redisResults(service).pipe(filter((result) => !result.ok), timeout(10_000)));
-
-function redisValues(samples: Map<string, number>): Record<string, number | undefined> {
-  return Object.fromEntries(REDIS_SERIES.map((name) => [name, sampleValue(samples, name)]));
-}
-
-/** Sum of keys= over the keyspace lines, read with a client of the test's own. */
-async function keyspaceSum(client: Redis): Promise<number> {
-  const keyspace = parseRedisInfo(await client.info('keyspace'))['keyspace'] ?? {};
-  return Object.values(keyspace).reduce((sum, line) => sum + Number(/keys=(\d+)/.exec(line)![1]), 0);
-}
-
-const infoField = async (client: Redis, section: string, field: string) => Number(parseRedisInfo(await client.info(section))[section]![field]);
 
 describe('redis source against the local Redis (127.0.0.1:6379)', () => {
   const prefix = `iotflow-metrics-test:${randomUUID()}:`;

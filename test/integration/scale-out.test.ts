@@ -4,73 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { createFleetDatabase, type FleetDatabase } from '../../demo/fleet-database';
-import { get, parseExposition, sampleValue } from '../support/http';
+import { get } from '../support/http';
 import { killAllMosquittos, startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { sparePort } from '../support/ports';
-import { eventually, ROOT, spawnService, type SpawnedService } from '../support/service';
+import { eventually, ROOT, spawnService } from '../support/service';
+import { INTERVAL_MS, type Replica, view, holds, telemetrySum, publishTelemetry, settledSum, pause } from '../support/replicas';
 
-// Three replicas of the built service share the telemetry (MQTT shared subscription)
-// and elect one holder for the shared sources (PostgreSQL advisory lock as a lease).
-const INTERVAL_MS = 2000;
-const TELEMETRY_TOPIC = (device: number) => `iotflow/devices/scale-${device}/telemetry/sensors`;
-
-interface Replica {
-  readonly name: string;
-  readonly service: SpawnedService;
-  readonly port: number;
-}
-
-interface View {
-  readonly leader: number | undefined;
-  readonly devices: number | undefined;
-  readonly devicesOnline: number | undefined;
-  readonly brokerConnections: number | undefined;
-  readonly databaseUp: number | undefined;
-  readonly telemetry: number;
-}
-
-/** What one replica's /metrics shows now; undefined when it does not answer within `timeoutMs` (frozen, dead). */
-async function view(replica: Replica, timeoutMs = 1000): Promise<View | undefined> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${replica.port}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-    const { samples } = parseExposition(await response.text());
-    return {
-      leader: sampleValue(samples, 'cluster_leader'),
-      devices: sampleValue(samples, 'iotflow_devices_total'),
-      devicesOnline: sampleValue(samples, 'iotflow_devices_online'),
-      brokerConnections: sampleValue(samples, 'mqtt_connections_active'),
-      databaseUp: sampleValue(samples, 'collector_up', { source: 'database' }),
-      telemetry: sampleValue(samples, 'iotflow_telemetry_messages_total') ?? 0,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Shows the shared targets: holds the election and exposes their series. */
-const holds = (shown: View | undefined) => shown?.leader === 1 && shown.devices !== undefined;
-
-async function telemetrySum(replicas: readonly Replica[]): Promise<number> {
-  const views = await Promise.all(replicas.map((replica) => view(replica)));
-  return views.reduce((sum, shown) => sum + (shown?.telemetry ?? 0), 0);
-}
-
-async function publishTelemetry(client: MqttClient, count: number): Promise<void> {
-  const batch = 2000;
-  for (let sent = 0; sent < count; sent += batch) {
-    const size = Math.min(batch, count - sent);
-    await Promise.all(Array.from({ length: size }, (_, i) => client.publishAsync(TELEMETRY_TOPIC((sent + i) % 50), '{"temperature":20}', { qos: 1 })));
-  }
-}
-
-/** Waits until the sum over `replicas` reaches `expected`, then for one more interval, and returns it. */
-async function settledSum(replicas: readonly Replica[], expected: number): Promise<number> {
-  await eventually(async () => ((await telemetrySum(replicas)) >= expected ? true : undefined), `the telemetry sum to reach ${expected}`, 150, 200);
-  await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
-  return telemetrySum(replicas);
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('three replicas against their own Mosquitto and database', () => {
   let broker: Mosquitto;

@@ -1,67 +1,10 @@
 import { Registry } from 'prom-client';
-import type { WebSocketClient } from '../../src/http/websocket-route';
 import { LiveMetrics } from '../../src/live/live-metrics';
 import { HttpRequestMetrics } from '../../src/metrics/http-request-metrics';
-import { LivePublisher, type LiveTransport } from '../../src/live/publisher';
-import { BadMessageAllowance, MAX_BAD_MESSAGES_PER_INTERVAL } from '../../src/live/bad-messages';
+import { LivePublisher } from '../../src/live/publisher';
+import { BadMessageAllowance } from '../../src/live/bad-messages';
 import { SKIPS_BEFORE_CLOSE, LiveSession } from '../../src/live/stream-route';
-import type { CollectionResult, MetricSource } from '../../src/source';
-import { of } from 'rxjs';
-
-/** A transport that records what it is asked to publish. */
-class RecordingTransport implements LiveTransport {
-  readonly published: Array<[string, string]> = [];
-  publish(topic: string, message: string): void {
-    this.published.push([topic, message]);
-  }
-  bufferedBytes(): number {
-    return 0;
-  }
-}
-
-/** A client whose backlog the test sets, recording what the session does with it. */
-class RecordingClient implements WebSocketClient {
-  readonly topics = new Set<string>();
-  readonly sent: string[] = [];
-  closedWith?: [number, string];
-  terminated = false;
-  backlog = 0;
-  subscribe(topic: string): void {
-    this.topics.add(topic);
-  }
-  unsubscribe(topic: string): void {
-    this.topics.delete(topic);
-  }
-  send(message: string): void {
-    this.sent.push(message);
-  }
-  bufferedBytes(): number {
-    return this.backlog;
-  }
-  close(code: number, reason: string): void {
-    this.closedWith = [code, reason];
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-}
-
-const source = (name: string): MetricSource => ({ name, metrics: [], collect: () => of([]) });
-const result = (name: string, value: number): CollectionResult => ({
-  source: name,
-  timestamp: 1000,
-  durationSeconds: 0,
-  ok: true,
-  samples: [{ name: `${name}_value`, value }],
-});
-
-async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-  const metric = await registry.getSingleMetric(name)?.get();
-  return metric?.values.find((entry) => Object.entries(labels).every(([key, value]) => entry.labels[key] === value))?.value;
-}
-
-/** The collection interval of the sessions below, on a clock the test moves. */
-const INTERVAL_MS = 1000;
+import { RecordingTransport, RecordingClient, source, result, metricValue, INTERVAL_MS } from '../support/live-recording';
 
 describe('LivePublisher and LiveSession', () => {
   let now: number;
@@ -196,61 +139,5 @@ describe('LivePublisher and LiveSession', () => {
     session.subscribe(['system']);
     expect(client.topics.has('source/system')).toBe(true);
     expect(client.sent).toEqual([]);
-  });
-});
-
-describe('a stream client flooding messages it may not send', () => {
-  let now: number;
-  let registry: Registry;
-  let publisher: LivePublisher;
-  let client: RecordingClient;
-  let session: LiveSession;
-
-  beforeEach(() => {
-    now = 0;
-    registry = new Registry();
-    const transport = new RecordingTransport();
-    const metrics = new LiveMetrics(registry, transport);
-    publisher = new LivePublisher(transport, [source('system')], metrics, new HttpRequestMetrics(registry));
-    client = new RecordingClient();
-    session = new LiveSession(client, publisher, metrics, 1000, new BadMessageAllowance({ monotonicMs: () => now }, INTERVAL_MS));
-  });
-
-  it('gets one error answer per collection interval, however many it sends', () => {
-    for (let i = 0; i < MAX_BAD_MESSAGES_PER_INTERVAL; i++) session.received(i % 2 ? 'not json' : '{"subscribe":["kafka"]}', false);
-    expect(client.sent.map((message) => JSON.parse(message).error)).toEqual([expect.stringContaining('unknown source "kafka"')]);
-    now += INTERVAL_MS;
-    session.received('not json', false);
-    expect(client.sent).toHaveLength(2);
-    expect(JSON.parse(client.sent[1]).error).toContain('messages must be JSON');
-    expect(client.closedWith).toBeUndefined();
-  });
-
-  it(`is closed with 1008 past ${MAX_BAD_MESSAGES_PER_INTERVAL} in one interval, counted as a policy disconnect`, async () => {
-    for (let i = 0; i < MAX_BAD_MESSAGES_PER_INTERVAL; i++) session.received('not json', false);
-    expect(client.closedWith).toBeUndefined();
-    session.received('not json', false);
-    expect(client.closedWith).toEqual([1008, `more than ${MAX_BAD_MESSAGES_PER_INTERVAL} unusable messages within one collection interval`]);
-    session.received('not json', false); // Arriving before the close completes: nothing more is sent.
-    session.closed(1008, '');
-    expect(client.sent).toHaveLength(1);
-    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'policy' })).toBe(1);
-    expect(await metricValue(registry, 'stream_clients_disconnected_total', { reason: 'protocol' })).toBe(0);
-  });
-
-  it('starts counting again in each interval: a slow trickle of bad messages is answered and never closed', () => {
-    for (let interval = 0; interval < 5; interval++) {
-      for (let i = 0; i < MAX_BAD_MESSAGES_PER_INTERVAL; i++) session.received('not json', false);
-      now += INTERVAL_MS;
-    }
-    expect(client.sent).toHaveLength(5);
-    expect(client.closedWith).toBeUndefined();
-  });
-
-  it('good messages are not counted against it', () => {
-    publisher.apply(result('system', 1));
-    for (let i = 0; i < 3 * MAX_BAD_MESSAGES_PER_INTERVAL; i++) session.received(i % 2 ? '{"unsubscribe":["system"]}' : '{"subscribe":["system"]}', false);
-    expect(client.closedWith).toBeUndefined();
-    expect(client.sent).toHaveLength(1); // The snapshot, once in this collection.
   });
 });

@@ -72,8 +72,8 @@ namespace LivePage {
         connections: value(m, 'database_connections_total'),
         max: value(m, 'database_connections_max'),
         active: value(m, 'database_connections_active'),
-        // The series of DATABASE_QUERIES_FILE: every sample not named database_*; none without a file.
-        sql: find(m, 'database_queries_file_loaded_timestamp_seconds') ? (m.metrics ?? []).filter((metric) => !metric.name.startsWith('database_')).length : undefined,
+        // The samples of DATABASE_QUERIES_FILE: every one not named database_* (0 without a file).
+        sql: (m.metrics ?? []).filter((metric) => !metric.name.startsWith('database_')).length,
       }),
     },
     mqtt: {
