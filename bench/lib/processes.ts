@@ -19,7 +19,8 @@ export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function serverEnv(overrides: Record<string, string>): Record<string, string> {
   // LOG_LEVEL info: the service says `listening on` at info, and says little else.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' };
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'MQTT_URL']) {
+  // HTTP_ENGINE: to measure one engine (`HTTP_ENGINE=node npm run bench`).
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'MQTT_URL', 'HTTP_ENGINE']) {
     const value = process.env[name];
     if (value) env[name] = value;
   }
