@@ -1,11 +1,6 @@
 import { type Config, DATABASE_CONNECTION_SETTINGS, SERVER_SETTINGS } from '../src/config';
 import { type Env, loadGroup, secretsOf, type SettingsGroup, type SettingsReader } from '../src/settings';
-import type { DatabaseSettings } from './database/settings';
-import type { IotflowSettings } from './iotflow-settings';
-import type { MqttSettings } from './mqtt-settings';
-import type { RedisSettings } from './redis-settings';
 import { DEFAULT_SOURCE_NAMES, SOURCE_NAMES, SOURCE_TABLE, type SourceDefinition } from './sources';
-import type { SystemSettings } from './system/settings';
 
 /** Which sources run. */
 const SOURCES_SETTINGS = {
@@ -22,8 +17,15 @@ export const SETTINGS_GROUPS: readonly SettingsGroup<unknown>[] = [
   ...SOURCE_TABLE.flatMap((definition: SourceDefinition) => (definition.settings ? [definition.settings] : [])),
 ];
 
-/** The whole configuration: the server's, and every source's settings (each source injects its own part). */
-export type ServiceConfig = Config & SystemSettings & DatabaseSettings & IotflowSettings & RedisSettings & MqttSettings;
+type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void ? I : never;
+/** The values a source table row's settings load to; never for a row without settings. */
+type SettingsOf<Row> = Row extends { readonly settings: { readonly load: (read: SettingsReader) => infer Values } } ? Values : never;
+
+/**
+ * The whole configuration: the server's, and the settings of every row of the source table (each
+ * source injects its own part), so a new row's settings join it without an edit here.
+ */
+export type ServiceConfig = Config & UnionToIntersection<SettingsOf<(typeof SOURCE_TABLE)[number]>>;
 
 /** Reads and validates every group's variables. Throws ConfigError on the first bad value. */
 export function loadConfig(env: Env): ServiceConfig {
