@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Pool } from 'pg';
 import { errorText } from '../src/error-text';
+import type { SourceTls } from '../src/tls-files';
 import { steadyRate, type SteadyRate } from './steady-rate';
 
 /** The IoTFlow telemetry kinds, in the proportions a device sends them. */
@@ -17,6 +18,8 @@ export interface FleetSimulatorOptions {
   /** Pool on the fleet database (createFleetDatabase's url); the simulator does not end it. */
   readonly pool: Pool;
   readonly mqttUrl: string;
+  /** MQTT_TLS_*_FILE, as the exporter's `mqtt` source takes them. */
+  readonly mqttTls?: SourceTls;
   /** Devices 1..devices, as seeded by createFleetDatabase. */
   readonly devices: number;
   /** Telemetry messages a second, over all connected devices. */
@@ -61,7 +64,7 @@ export class FleetSimulator {
 
   /** Connects to the broker (failing at once if it cannot) and starts the fleet's churn; telemetry waits for startPublishing(). */
   static async start(options: FleetSimulatorOptions): Promise<FleetSimulator> {
-    const mqtt = await connectAsync(options.mqttUrl, { clientId: `iotflow-demo-fleet-${randomBytes(4).toString('hex')}`, reconnectPeriod: 1000 }, false);
+    const mqtt = await connectAsync(options.mqttUrl, { clientId: `iotflow-demo-fleet-${randomBytes(4).toString('hex')}`, reconnectPeriod: 1000, ...options.mqttTls }, false);
     const fleet = new FleetSimulator(options, mqtt);
     mqtt.on('error', (error) => fleet.problem('mqtt', `fleet: MQTT: ${error.message}`));
     mqtt.on('connect', () => fleet.solved('mqtt'));

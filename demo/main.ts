@@ -6,6 +6,7 @@ import { createContainer } from '../container';
 import { TYPES } from '../src/tokens';
 import { ConfigError } from '../src/settings';
 import { loadConfig, type ServiceConfig } from '../streams/config';
+import { onEveryRedisError } from '../streams/redis';
 import { createInstrumentedPool } from '../src/db/instrumented-pool';
 import { errorText } from '../src/error-text';
 import { createLogger } from '../src/logger';
@@ -117,10 +118,10 @@ async function run(
   undo.push({ what: 'closing the database pool', run: () => pool.end() });
 
   const cacheKeyPrefix = `${database.name}:`;
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, ...(config.redisTls ? { tls: { ...config.redisTls } } : {}) });
   // A Redis going away shows as the `redis` source down, and the cache is skipped; at start, its error says why it cannot connect.
   let redisError: unknown;
-  redis.on('error', (error: unknown) => (redisError = error));
+  onEveryRedisError(redis, (error) => (redisError = error));
   await step(() => redis.connect().catch((error: unknown) => Promise.reject(new Error(`cannot reach Redis (REDIS_URL): ${errorText(redisError ?? error)}`))));
   undo.push({
     what: 'removing the cache keys',
@@ -131,7 +132,7 @@ async function run(
   });
 
   const fleet = await step(() =>
-    FleetSimulator.start({ pool, mqttUrl: config.mqttUrl, devices: options.devices, ratePerSecond: options.rate, onProblem: (message) => logger.warn(message) }).catch(
+    FleetSimulator.start({ pool, mqttUrl: config.mqttUrl, mqttTls: config.mqttTls, devices: options.devices, ratePerSecond: options.rate, onProblem: (message) => logger.warn(message) }).catch(
       (error: unknown) => Promise.reject(new Error(`cannot reach the MQTT broker (MQTT_URL): ${errorText(error)}`)),
     ),
   );

@@ -151,7 +151,7 @@ export class RedisSource implements MetricSource {
       ...(this.config.redisTls ? { tls: { ...this.config.redisTls } } : {}),
     });
     // Every failed attempt emits 'error'; HealthState logs the transitions, so this only remembers why.
-    client.on('error', (error: unknown) => (this.connectionError = errorText(error)));
+    onEveryRedisError(client, (error) => (this.connectionError = errorText(error)));
     client.on('ready', () => (this.connectionError = undefined));
     this.firstConnection = settledWithin(client.connect(), ioTimeoutMs);
     this.client = client;
@@ -190,6 +190,17 @@ export class RedisSource implements MetricSource {
     if (!this.reportedProblems.firstTime(problem)) return;
     this.logger.warn(`source redis: ${problem} (reported once)`);
   }
+}
+
+/**
+ * Calls `onError` for every error of `client` and of its sockets. ioredis listens for one 'error' per
+ * socket, but a TLS socket can emit two (a fatal alert or a corrupt record after the handshake, then
+ * the write that fails on it), and a second with no listener is an uncaught exception that ends the
+ * process: each connected socket keeps a listener to its end.
+ */
+export function onEveryRedisError(client: Redis, onError: (error: unknown) => void): void {
+  client.on('error', onError);
+  client.on('connect', () => client.stream.on('error', onError));
 }
 
 /** Resolves when `promise` settles, either way, or after `ms`, whichever comes first. */

@@ -1,10 +1,10 @@
-import { metricValue, sourceHealth, waitForMetric, waitUntilUp } from '../support/metrics';
+import { metricValue, nextResults, sourceHealth, waitForMetric, waitUntilUp } from '../support/metrics';
 import { killAllMosquittos, startMosquitto } from '../support/mosquitto';
 import { startPasswordCluster, type PasswordCluster } from '../support/postgres-cluster';
 import { sparePort } from '../support/ports';
 import { killAllRedisServers, startRedisServer } from '../support/redis';
 import { eventually, spawnService, startService, type RunningService } from '../support/service';
-import { makeCertificateAuthority, type IssuedCertificate, type TestCertificateAuthority } from '../support/tls';
+import { makeCertificateAuthority, startCorruptingTlsPeer, type CorruptingTlsPeer, type IssuedCertificate, type TestCertificateAuthority } from '../support/tls';
 
 const PASSWORD = 'tls-test-pw';
 
@@ -100,6 +100,25 @@ describe('TLS to the sources with a private CA and client certificates', () => {
 
     it('without a client certificate the broker refuses the connection (certificate required): collector_up 0', async () => {
       await expectDownFor(await start({ SOURCES: 'mqtt', MQTT_URL: url, MQTT_TLS_CA_FILE: ca.caFile }), 'mqtt', /alert certificate required/);
+    });
+  });
+
+  describe('a TLS peer that breaks each connection after the handshake (a corrupt record, then a reset)', () => {
+    let peer: CorruptingTlsPeer;
+    beforeAll(async () => {
+      peer = await startCorruptingTlsPeer(server);
+    });
+    afterAll(() => peer.close());
+
+    // The TLS error and the failed write that follows it both reach the client's socket: neither may end the process.
+    it.each([
+      ['redis', (port: number) => ({ SOURCES: 'redis', REDIS_URL: `rediss://127.0.0.1:${port}`, REDIS_TLS_CA_FILE: ca.caFile })],
+      ['mqtt', (port: number) => ({ SOURCES: 'mqtt', MQTT_URL: `mqtts://127.0.0.1:${port}`, MQTT_TLS_CA_FILE: ca.caFile })],
+    ])('%s: collector_up 0 naming the TLS error, and the process goes on through reconnections', async (source, env) => {
+      const running = await start(env(peer.port));
+      await expectDownFor(running, source, /bad record mac|EPROTO|ECONNRESET/);
+      const results = await nextResults(running, source, 3);
+      expect(results.map((result) => result.ok)).toEqual([false, false, false]);
     });
   });
 

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 
 export interface SelfSignedCertificate {
   readonly certFile: string;
@@ -68,5 +70,40 @@ export function makeCertificateAuthority(): TestCertificateAuthority {
     issueServer: (name) => issue(name, 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'),
     issueClient: (commonName) => issue(`client-${commonName}`, commonName, 'extendedKeyUsage=clientAuth\n'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface CorruptingTlsPeer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TLS server, as a broken network or middlebox looks to a client: it completes each handshake with
+ * `certificate`, then sends a record that cannot be decrypted and resets the connection. The client
+ * sees a TLS error after its socket is connected, then a failed write.
+ */
+export async function startCorruptingTlsPeer(certificate: IssuedCertificate): Promise<CorruptingTlsPeer> {
+  const secureContext = tls.createSecureContext({ cert: readFileSync(certificate.certFile), key: readFileSync(certificate.keyFile) });
+  const connections = new Set<net.Socket>();
+  const server = net.createServer((raw) => {
+    connections.add(raw);
+    raw.on('close', () => connections.delete(raw));
+    raw.on('error', () => raw.destroy());
+    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext });
+    secure.on('error', () => raw.destroy());
+    secure.on('secure', () => {
+      // An application-data record (type 23, TLS 1.2 framing) of 32 bytes that no key decrypts.
+      raw.write(Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x20]), Buffer.alloc(32, 7)]));
+      setTimeout(() => raw.resetAndDestroy(), 50);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      for (const connection of connections) connection.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
   };
 }
