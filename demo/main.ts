@@ -6,7 +6,7 @@ import { createContainer } from '../container';
 import { TYPES } from '../src/tokens';
 import { ConfigError } from '../src/settings';
 import { loadConfig, type ServiceConfig } from '../streams/config';
-import { onEveryRedisError } from '../streams/redis';
+import { RedisSocketConnector } from '../streams/redis-connector';
 import { createInstrumentedPool } from '../src/db/instrumented-pool';
 import { errorText } from '../src/error-text';
 import { createLogger } from '../src/logger';
@@ -118,10 +118,10 @@ async function run(
   undo.push({ what: 'closing the database pool', run: () => pool.end() });
 
   const cacheKeyPrefix = `${database.name}:`;
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, ...(config.redisTls ? { tls: { ...config.redisTls } } : {}) });
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, ...(config.redisTls ? { tls: { ...config.redisTls } } : {}), Connector: RedisSocketConnector });
   // A Redis going away shows as the `redis` source down, and the cache is skipped; at start, its error says why it cannot connect.
   let redisError: unknown;
-  onEveryRedisError(redis, (error) => (redisError = error));
+  redis.on('error', (error: unknown) => (redisError = error));
   await step(() => redis.connect().catch((error: unknown) => Promise.reject(new Error(`cannot reach Redis (REDIS_URL): ${errorText(redisError ?? error)}`))));
   undo.push({
     what: 'removing the cache keys',

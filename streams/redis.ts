@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { defer, type Observable } from 'rxjs';
 import { TYPES } from '../src/tokens';
 import type { Config } from '../src/config';
+import { RedisSocketConnector } from './redis-connector';
 import { REDIS_SETTINGS, type RedisSettings } from './redis-settings';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
@@ -149,9 +150,10 @@ export class RedisSource implements MetricSource {
       retryStrategy: (attempt) => Math.min(attempt * 100, maxRetryDelayMs),
       // REDIS_TLS_*_FILE (rediss:// only, checked at start): the CA and client certificate; verification stays on.
       ...(this.config.redisTls ? { tls: { ...this.config.redisTls } } : {}),
+      Connector: RedisSocketConnector,
     });
     // Every failed attempt emits 'error'; HealthState logs the transitions, so this only remembers why.
-    onEveryRedisError(client, (error) => (this.connectionError = errorText(error)));
+    client.on('error', (error: unknown) => (this.connectionError = errorText(error)));
     client.on('ready', () => (this.connectionError = undefined));
     this.firstConnection = settledWithin(client.connect(), ioTimeoutMs);
     this.client = client;
@@ -190,17 +192,6 @@ export class RedisSource implements MetricSource {
     if (!this.reportedProblems.firstTime(problem)) return;
     this.logger.warn(`source redis: ${problem} (reported once)`);
   }
-}
-
-/**
- * Calls `onError` for every error of `client` and of its sockets. ioredis listens for one 'error' per
- * socket, but a TLS socket can emit two (a fatal alert or a corrupt record after the handshake, then
- * the write that fails on it), and a second with no listener is an uncaught exception that ends the
- * process: each connected socket keeps a listener to its end.
- */
-export function onEveryRedisError(client: Redis, onError: (error: unknown) => void): void {
-  client.on('error', onError);
-  client.on('connect', () => client.stream.on('error', onError));
 }
 
 /** Resolves when `promise` settles, either way, or after `ms`, whichever comes first. */

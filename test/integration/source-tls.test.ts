@@ -103,20 +103,24 @@ describe('TLS to the sources with a private CA and client certificates', () => {
     });
   });
 
-  describe('a TLS peer that breaks each connection after the handshake (a corrupt record, then a reset)', () => {
+  describe('a TLS peer that corrupts the handshake flight, then resets the connection', () => {
     let peer: CorruptingTlsPeer;
     beforeAll(async () => {
       peer = await startCorruptingTlsPeer(server);
     });
     afterAll(() => peer.close());
 
-    // The TLS error and the failed write that follows it both reach the client's socket: neither may end the process.
+    const redis = (tls: Record<string, string>) => ({ SOURCES: 'redis', REDIS_URL: `rediss://127.0.0.1:${peer.port}`, ...tls });
+    const mqtt = (tls: Record<string, string>) => ({ SOURCES: 'mqtt', MQTT_URL: `mqtts://127.0.0.1:${peer.port}`, ...tls });
+    // Each connection meets two errors on its socket (TLS, then the reset, or the refused certificate, then TLS): neither may end the process.
     it.each([
-      ['redis', (port: number) => ({ SOURCES: 'redis', REDIS_URL: `rediss://127.0.0.1:${port}`, REDIS_TLS_CA_FILE: ca.caFile })],
-      ['mqtt', (port: number) => ({ SOURCES: 'mqtt', MQTT_URL: `mqtts://127.0.0.1:${port}`, MQTT_TLS_CA_FILE: ca.caFile })],
-    ])('%s: collector_up 0 naming the TLS error, and the process goes on through reconnections', async (source, env) => {
-      const running = await start(env(peer.port));
-      await expectDownFor(running, source, /bad record mac|EPROTO|ECONNRESET/);
+      ['redis', 'trusted', () => redis({ REDIS_TLS_CA_FILE: ca.caFile }), /bad record mac|EPROTO|ECONNRESET/],
+      ['redis', 'refused', () => redis({}), /unable to verify the first certificate|bad record mac|ECONNRESET/],
+      ['mqtt', 'trusted', () => mqtt({ MQTT_TLS_CA_FILE: ca.caFile }), /bad record mac|EPROTO|ECONNRESET/],
+      ['mqtt', 'refused', () => mqtt({}), /unable to verify the first certificate|bad record mac|ECONNRESET/],
+    ])('%s, server certificate %s: collector_up 0 naming the error, and the process goes on through reconnections', async (source, _trust, env, reason) => {
+      const running = await start(env());
+      await expectDownFor(running, source, reason);
       const results = await nextResults(running, source, 3);
       expect(results.map((result) => result.ok)).toEqual([false, false, false]);
     });

@@ -78,32 +78,49 @@ export interface CorruptingTlsPeer {
   close(): Promise<void>;
 }
 
+/** An application-data record (type 23, TLS 1.2 framing) of 32 bytes that no key decrypts. */
+const CORRUPT_RECORD = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x20]), Buffer.alloc(32, 7)]);
+
 /**
- * A TLS server, as a broken network or middlebox looks to a client: it completes each handshake with
- * `certificate`, then sends a record that cannot be decrypted and resets the connection. The client
- * sees a TLS error after its socket is connected, then a failed write.
+ * A TLS server as a broken network or middlebox shows it to a client: a relay in front of a TLS
+ * server (`certificate`) that appends a record no key decrypts to the server's handshake flight, so
+ * that the client reads both at once, then resets the connection. A client that trusts the
+ * certificate meets a TLS error once connected, then a failed read or write; one that does not
+ * refuses the certificate and meets the TLS error on the socket it has just destroyed.
  */
 export async function startCorruptingTlsPeer(certificate: IssuedCertificate): Promise<CorruptingTlsPeer> {
-  const secureContext = tls.createSecureContext({ cert: readFileSync(certificate.certFile), key: readFileSync(certificate.keyFile) });
-  const connections = new Set<net.Socket>();
-  const server = net.createServer((raw) => {
-    connections.add(raw);
-    raw.on('close', () => connections.delete(raw));
-    raw.on('error', () => raw.destroy());
-    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext });
-    secure.on('error', () => raw.destroy());
-    secure.on('secure', () => {
-      // An application-data record (type 23, TLS 1.2 framing) of 32 bytes that no key decrypts.
-      raw.write(Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x20]), Buffer.alloc(32, 7)]));
-      setTimeout(() => raw.resetAndDestroy(), 50);
+  const server = tls.createServer({ cert: readFileSync(certificate.certFile), key: readFileSync(certificate.keyFile) });
+  server.on('tlsClientError', () => undefined);
+  server.on('secureConnection', (socket) => socket.on('error', () => socket.destroy()));
+  const sockets = new Set<net.Socket>();
+  const keep = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const relay = net.createServer((client) => {
+    keep(client);
+    const upstream = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    keep(upstream);
+    client.pipe(upstream);
+    // The server writes its whole flight at once, in answer to the ClientHello: what came within 30 ms of its first bytes is all of it.
+    const flight: Buffer[] = [];
+    upstream.on('data', (chunk: Buffer) => {
+      flight.push(chunk);
+      if (flight.length > 1) return;
+      setTimeout(() => {
+        client.write(Buffer.concat([...flight, CORRUPT_RECORD]));
+        setTimeout(() => client.resetAndDestroy(), 50);
+      }, 30);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: (relay.address() as net.AddressInfo).port,
     close: async () => {
-      for (const connection of connections) connection.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([relay, server].map((listening) => new Promise((resolve) => listening.close(resolve))));
     },
   };
 }
