@@ -6,7 +6,7 @@ import { runTextQuery } from '../../streams/database/queries/text-query';
 import { createTestDatabase, dropTestDatabase, POSTGRES_HOST, POSTGRES_PORT } from '../support/postgres';
 
 const FILE = `pg_devices:
-  query: "SELECT status, count FROM devices ORDER BY status"
+  query: "SELECT status, count FROM devices ORDER BY status, count"
   cache_seconds: 10
   metrics:
     - status: {usage: "LABEL"}
@@ -96,6 +96,21 @@ describe('QueryRunner', () => {
     await runner.collect(context());
     expect(tallies.get('pg_devices')!.dropped).toBe(2);
     expect(warnings.filter((message) => message.includes('DATABASE_QUERIES_MAX_SERIES'))).toHaveLength(1);
+  });
+
+  it("keeps the first row's series of rows that repeat its labels, drops the others, counts them and says so once", async () => {
+    await client.query("INSERT INTO devices VALUES ('active', 7), ('active', 8)");
+    const { runner, warnings, tallies, context, advance } = setUp();
+    expect((await runner.collect(context())).map(({ labels, value }) => [labels, value])).toEqual([
+      [{ status: 'active' }, 3],
+      [{ status: 'inactive' }, 1],
+    ]);
+    advance(20_000);
+    await runner.collect(context());
+    expect(tallies.get('pg_devices')!.dropped).toBe(2);
+    expect(warnings.filter((message) => message.includes('more than one row'))).toEqual([
+      'queries file: namespace pg_devices returned more than one row for pg_devices_count{"status":"active"}; the first row\'s series is kept, the others are dropped and counted in database_queries_series_dropped_total (reported once)',
+    ]);
   });
 
   it('does not start a query the collection has no time left for', async () => {

@@ -8,7 +8,7 @@ export const QUERIES_FILE_METRICS: readonly MetricDescriptor[] = [
   { name: 'database_queries_file_reloads_total', help: 'Reloads of DATABASE_QUERIES_FILE on SIGHUP, by result: success, or failure (the file before stays in force)', type: 'counter', labelNames: ['result'] },
   { name: 'database_queries_file_loaded_timestamp_seconds', help: 'Unix time at which the queries file in force was read', type: 'gauge' },
   { name: 'database_queries_errors_total', help: 'Runs of a queries-file namespace that failed (its series left out), by namespace', type: 'counter', labelNames: ['namespace'] },
-  { name: 'database_queries_series_dropped_total', help: 'Series of a queries-file namespace dropped beyond DATABASE_QUERIES_MAX_SERIES, by namespace', type: 'counter', labelNames: ['namespace'] },
+  { name: 'database_queries_series_dropped_total', help: 'Series of a queries-file namespace dropped beyond DATABASE_QUERIES_MAX_SERIES or repeating an earlier row\'s labels, by namespace', type: 'counter', labelNames: ['namespace'] },
 ];
 
 /**

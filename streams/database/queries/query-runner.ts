@@ -23,11 +23,12 @@ interface NamespaceState {
   reportedFailure?: string;
   reportedSkips: Set<string>;
   reportedCap: boolean;
+  reportedRepeat: boolean;
   readonly tally: NamespaceTally;
   undeclared: Map<string, MetricDescriptor>;
 }
 
-/** Failed runs and series dropped over the cap of one namespace: counters, kept across reloads of the file by their owner. */
+/** Failed runs and series dropped (over the cap, or repeating an earlier row's labels) of one namespace: counters, kept across reloads of the file by their owner. */
 export interface NamespaceTally {
   errors: number;
   dropped: number;
@@ -51,7 +52,7 @@ export class QueryRunner {
     tallyOf: (namespace: string) => NamespaceTally,
   ) {
     for (const { namespace } of namespaces) {
-      this.states.set(namespace, { reportedSkips: new Set(), reportedCap: false, tally: tallyOf(namespace), undeclared: new Map() });
+      this.states.set(namespace, { reportedSkips: new Set(), reportedCap: false, reportedRepeat: false, tally: tallyOf(namespace), undeclared: new Map() });
     }
   }
 
@@ -99,19 +100,36 @@ export class QueryRunner {
     return this.capped(namespace, series.samples, state, context);
   }
 
+  /**
+   * The samples Prometheus can take: a row that repeats an earlier row's labels would expose the
+   * same series twice (the scrape's sample for it is refused as a duplicate, and postgres_exporter
+   * fails the whole scrape), so the first row's series is kept; past the cap, the rest are dropped.
+   * Both are counted in database_queries_series_dropped_total and said once.
+   */
   private capped(namespace: string, samples: Sample[], state: NamespaceState, context: RunContext): Sample[] {
     const kept: Sample[] = [];
+    const exposed = new Set<string>();
     const series = new Set<string>();
     const dropped = new Set<string>();
+    const repeated = new Set<string>();
     for (const sample of samples) {
+      const identity = `${sample.metricName ?? sample.name}\0${JSON.stringify(sample.labels ?? {})}`;
       // A histogram's _bucket, _sum and _count samples are one series: keyed without `le`.
       const labels = Object.entries(sample.labels ?? {}).filter(([name]) => sample.metricName === undefined || name !== 'le');
       const key = `${sample.name}\0${JSON.stringify(labels)}`;
-      if (series.has(key)) kept.push(sample);
-      else if (series.size < context.maxSeries) (series.add(key), kept.push(sample));
-      else dropped.add(key);
+      if (exposed.has(identity)) {
+        if (!repeated.has(key) && !state.reportedRepeat) {
+          state.reportedRepeat = true;
+          context.warn(`queries file: namespace ${namespace} returned more than one row for ${sample.name}${JSON.stringify(Object.fromEntries(labels))}; the first row's series is kept, the others are dropped and counted in database_queries_series_dropped_total (reported once)`);
+        }
+        repeated.add(key);
+      } else if (series.has(key) || series.size < context.maxSeries) {
+        series.add(key);
+        exposed.add(identity);
+        kept.push(sample);
+      } else dropped.add(key);
     }
-    state.tally.dropped += dropped.size;
+    state.tally.dropped += dropped.size + repeated.size;
     if (dropped.size > 0 && !state.reportedCap) {
       state.reportedCap = true;
       context.warn(`queries file: namespace ${namespace} returned more than ${context.maxSeries} series (DATABASE_QUERIES_MAX_SERIES); the rest are dropped and counted in database_queries_series_dropped_total`);
