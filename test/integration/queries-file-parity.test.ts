@@ -6,7 +6,7 @@ import { IOTFLOW_SCHEMA_SQL } from '../../demo/fleet-database';
 import { parseQueriesFile } from '../../streams/database/queries/queries-file';
 import { readFileSync } from 'node:fs';
 import { startPasswordCluster, type PasswordCluster } from '../support/postgres-cluster';
-import { debianExampleQueries, scrapeText, seriesOf, startPeerExporter, type PeerExporter } from '../support/peer-postgres-exporter';
+import { debianExampleQueries, protobufSeriesOf, scrapeProtobuf, scrapeText, seriesOf, startPeerExporter, type PeerExporter, type SeriesKey } from '../support/peer-postgres-exporter';
 import { eventually, spawnService, type SpawnedService } from '../support/service';
 import { killProcess } from '../support/processes';
 
@@ -59,7 +59,14 @@ afterAll(() => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-/** Compares until both agree (statistics settle within a second or two); the last difference fails the test. */
+type SeriesReader = (port: number, prefixes: readonly string[]) => Promise<Map<SeriesKey, number>>;
+const TEXT: SeriesReader = async (port, prefixes) => seriesOf(await scrapeText(port), prefixes);
+const PROTOBUF: SeriesReader = async (port, prefixes) => protobufSeriesOf(await scrapeProtobuf(port), prefixes);
+
+/**
+ * Compares until both agree (statistics settle within a second or two), in the text exposition, then
+ * in the protobuf one; the last difference fails the test.
+ */
 async function compare(file: string): Promise<{ series: number; sampleNames: number }> {
   const prefixes = parseQueriesFile(file, readFileSync(file, 'utf8')).namespaces.map(({ namespace }) => `${namespace}_`);
   running.peer = await startPeerExporter(`postgresql://postgres:${PASSWORD}@127.0.0.1:${cluster.port}/postgres?sslmode=disable`, file);
@@ -72,26 +79,31 @@ async function compare(file: string): Promise<{ series: number; sampleNames: num
     DB_EXACT_COUNT_BUDGET_ROWS: '0',
   });
   const port = await running.ours.ready;
-  let last = '';
-  return eventually(async () => {
-    const theirs = seriesOf(await scrapeText(running.peer!.port), prefixes);
-    const ours = seriesOf(await scrapeText(port), prefixes);
-    const momentDependent = (key: string) => MOMENT_DEPENDENT.some((family) => key.startsWith(family));
-    const differences = [...new Set([...theirs.keys(), ...ours.keys()])].flatMap((key) => {
-      const [a, b] = [theirs.get(key), ours.get(key)];
-      if (momentDependent(key) || Object.is(a, b)) return [];
-      return [`${key}: postgres_exporter ${a}, ours ${b}`];
+  const agree = async (read: SeriesReader, exposition: string) => {
+    let last = '';
+    return eventually(async () => {
+      const theirs = await read(running.peer!.port, prefixes);
+      const ours = await read(port, prefixes);
+      const momentDependent = (key: string) => MOMENT_DEPENDENT.some((family) => key.startsWith(family));
+      const differences = [...new Set([...theirs.keys(), ...ours.keys()])].flatMap((key) => {
+        const [a, b] = [theirs.get(key), ours.get(key)];
+        if (momentDependent(key) || Object.is(a, b)) return [];
+        return [`${key}: postgres_exporter ${a}, ours ${b}`];
+      });
+      for (const family of MOMENT_DEPENDENT.filter((name) => prefixes.some((prefix) => name.startsWith(prefix)))) {
+        const has = (series: Map<string, number>) => [...series.keys()].some((key) => key.startsWith(`${family}_count{`));
+        if (has(theirs) !== has(ours)) differences.push(`${family}: postgres_exporter ${has(theirs) ? 'has it' : 'has none'}, ours ${has(ours) ? 'has it' : 'has none'}`);
+      }
+      last = differences.join('\n');
+      if (differences.length > 0 || theirs.size === 0) return undefined;
+      return { series: theirs.size, sampleNames: new Set([...theirs.keys()].map((key) => key.slice(0, key.indexOf('{')))).size };
+    }, `the same series in both, ${exposition}`).catch((error: Error) => {
+      throw new Error(`${error.message}\n${last}`);
     });
-    for (const family of MOMENT_DEPENDENT.filter((name) => prefixes.some((prefix) => name.startsWith(prefix)))) {
-      const has = (series: Map<string, number>) => [...series.keys()].some((key) => key.startsWith(`${family}_count{`));
-      if (has(theirs) !== has(ours)) differences.push(`${family}: postgres_exporter ${has(theirs) ? 'has it' : 'has none'}, ours ${has(ours) ? 'has it' : 'has none'}`);
-    }
-    last = differences.join('\n');
-    if (differences.length > 0 || theirs.size === 0) return undefined;
-    return { series: theirs.size, sampleNames: new Set([...theirs.keys()].map((key) => key.slice(0, key.indexOf('{')))).size };
-  }, 'the same series in both').catch((error: Error) => {
-    throw new Error(`${error.message}\n${last}`);
-  });
+  };
+  const text = await agree(TEXT, 'text');
+  await agree(PROTOBUF, 'protobuf');
+  return text;
 }
 
 describe('a queries file through postgres_exporter 0.11 and through this exporter', () => {

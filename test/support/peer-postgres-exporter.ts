@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { get } from './http';
+import { decodeMetricFamilies } from './protobuf-decoder';
 import { sparePort } from './ports';
 import { killProcess } from './processes';
 
@@ -42,6 +43,8 @@ export async function startPeerExporter(dataSourceName: string, queriesFile: str
   return { port, stop: () => killProcess(child) };
 }
 
+const PROTOBUF_ACCEPT = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
+
 /** One series: its name and labels, as a stable key. */
 export type SeriesKey = string;
 
@@ -65,6 +68,38 @@ export function seriesOf(exposition: string, prefixes: readonly string[]): Map<S
     series.set(`${name}{${labels.join(',')}}`, Number(value));
   }
   return series;
+}
+
+/** The same series as seriesOf makes from text, from a protobuf exposition: a histogram's buckets, sum and count as _bucket (with le), _sum and _count. */
+export function protobufSeriesOf(body: Buffer, prefixes: readonly string[]): Map<SeriesKey, number> {
+  const series = new Map<SeriesKey, number>();
+  const key = (name: string, labels: Record<string, string>) =>
+    `${name}{${Object.entries(labels)
+      .filter(([label]) => label !== 'server')
+      .map(([label, text]) => `${label}=${JSON.stringify(text)}`)
+      .sort()
+      .join(',')}}`;
+  for (const family of decodeMetricFamilies(body)) {
+    if (!prefixes.some((prefix) => family.name.startsWith(prefix))) continue;
+    for (const { labels, counter, gauge, untyped, histogram } of family.metrics) {
+      if (histogram) {
+        for (const { upperBound, cumulativeCount } of histogram.buckets) series.set(key(`${family.name}_bucket`, { ...labels, le: String(upperBound) }), cumulativeCount);
+        series.set(key(`${family.name}_sum`, labels), histogram.sum);
+        series.set(key(`${family.name}_count`, labels), histogram.count);
+      } else series.set(key(family.name, labels), counter ?? gauge ?? untyped ?? NaN);
+    }
+  }
+  return series;
+}
+
+/** /metrics in Prometheus's protobuf exposition (delimited MetricFamily messages). */
+export async function scrapeProtobuf(port: number): Promise<Buffer> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: PROTOBUF_ACCEPT } });
+  const body = Buffer.from(await response.arrayBuffer());
+  if (response.status !== 200 || !response.headers.get('content-type')?.startsWith('application/vnd.google.protobuf')) {
+    throw new Error(`GET /metrics (protobuf) on ${port}: ${response.status} ${response.headers.get('content-type')}`);
+  }
+  return body;
 }
 
 export async function scrapeText(port: number): Promise<string> {

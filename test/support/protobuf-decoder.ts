@@ -7,6 +7,7 @@ export interface DecodedMetric {
   labels: Record<string, string>;
   counter?: number;
   gauge?: number;
+  untyped?: number;
   summary?: { count: number; sum: number; quantiles: Array<{ quantile: number; value: number }> };
   histogram?: {
     count: number;
@@ -79,6 +80,8 @@ function decodeMetric(buffer: Buffer): DecodedMetric {
       metric.labels[pair.find((p) => p.field === 1)!.bytes!.toString()] = pair.find((p) => p.field === 2)?.bytes?.toString() ?? '';
     } else if (f.field === 2) metric.gauge = fields(f.bytes!).find((p) => p.field === 1)?.double ?? 0;
     else if (f.field === 3) metric.counter = fields(f.bytes!).find((p) => p.field === 1)?.double ?? 0;
+    else if (f.field === 5) metric.untyped = fields(f.bytes!).find((p) => p.field === 1)?.double ?? 0;
+    else if (f.field === 6) continue; // timestamp_ms
     else if (f.field === 4) {
       const summary = { count: 0, sum: 0, quantiles: [] as Array<{ quantile: number; value: number }> };
       for (const s of fields(f.bytes!)) {
