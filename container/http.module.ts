@@ -1,7 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { logEngineChoice, registerEngineInfo } from '../src/http/engine-info';
 import { chooseEngine } from '../src/http/http-engines';
-import { NodeHttpServer } from '../src/http/node-http-server';
 import { RouteTable } from '../src/http/route-table';
 import { UwsServer } from '../src/http/uws-server';
 import { HttpRequestMetrics } from '../src/metrics/http-request-metrics';
@@ -23,7 +22,10 @@ export const httpModule = new ContainerModule(({ bind }) => {
     .toDynamicValue(({ get }) => {
       const engine = get(TYPES.HttpEngine);
       const parts = [get(TYPES.RouteTable), get(TYPES.HttpRequestMetrics), get(TYPES.Config), get(TYPES.Logger), get(TYPES.WorkNotice)] as const;
-      return engine.uws ? new UwsServer(engine.uws, ...parts) : new NodeHttpServer(...parts);
+      if (engine.uws) return new UwsServer(engine.uws, ...parts);
+      // Loaded only for this engine: node:http, node:https and ws stay out of a uWS process.
+      const { NodeHttpServer } = require('../src/http/node-http-server') as typeof import('../src/http/node-http-server');
+      return new NodeHttpServer(...parts);
     })
     .inSingletonScope();
 });

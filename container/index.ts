@@ -1,4 +1,5 @@
-import 'reflect-metadata';
+// The lite build (ES2015+, no Map/WeakMap shims), the one inversify loads itself: the full one would be a second copy.
+import 'reflect-metadata/lite';
 import { Container } from 'inversify';
 import type { Logger } from '../src/logger';
 import type { ServiceConfig } from '../streams/config';

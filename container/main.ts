@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
+// The lite build (ES2015+, no Map/WeakMap shims), the one inversify loads itself: the full one would be a second copy.
+import 'reflect-metadata/lite';
 import { createContainer } from './index';
 import { helpText, parseCommandLine } from '../src/command-line';
 import { ConfigError } from '../src/settings';

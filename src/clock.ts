@@ -1,4 +1,4 @@
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler } from './rx';
 import { performance } from 'node:perf_hooks';
 
 /** Time as the engine reads it; injected so marble tests run on virtual time. */

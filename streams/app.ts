@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import { defer, of, type Observable } from 'rxjs';
+import { defer, of, type Observable } from '../src/rx';
 import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import { VERSION } from '../src/version';

@@ -15,8 +15,8 @@ import {
   throwError,
   timeout,
   timer,
-} from 'rxjs';
-import { Registry } from 'prom-client';
+} from '../src/rx';
+import { Registry } from '../src/metrics/prom';
 import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import { type Election, SOLE_REPLICA } from '../src/cluster/election';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject, injectable } from 'inversify';
-import { connect, type MqttClient } from 'mqtt';
-import { defer, first, map, of, startWith, Subject, timeout, type Observable } from 'rxjs';
+import type { MqttClient } from 'mqtt';
+import { defer, first, map, of, startWith, Subject, timeout, type Observable } from '../src/rx';
 import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
@@ -11,6 +11,7 @@ import { errorText } from '../src/error-text';
 import { UNSAMPLED_WORK, type WorkNotice } from '../src/metrics/event-loop-lag';
 import { ReportedOnce } from '../src/report-once';
 import { scrubSecrets, urlSecrets } from '../src/redact';
+import { connectMqtt } from './mqtt-connect';
 import { MQTT_METRICS, MqttState, sysSilence, telemetrySubscription } from './mqtt-sys';
 import type { MetricSource, Sample } from '../src/source';
 
@@ -59,7 +60,7 @@ export class MqttSource implements MetricSource {
 
   start(): void {
     if (this.client) return;
-    const client = connect(this.config.mqttUrl, {
+    const client = connectMqtt(this.config.mqttUrl, {
       clientId: `iotflow-metrics-${randomBytes(6).toString('hex')}`,
       clean: true,
       connectTimeout: 10_000,

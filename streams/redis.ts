@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import Redis from 'ioredis';
-import { defer, type Observable } from 'rxjs';
+import { defer, type Observable } from '../src/rx';
 import { TYPES } from '../src/tokens';
 import type { Config } from '../src/config';
 import { RedisSocketConnector } from './redis-connector';

@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter } from '../src/metrics/prom';
 import { errorText } from '../src/error-text';
 import type { Logger } from '../src/logger';
 import { familyOwnersOf } from '../src/metrics/source-selection';

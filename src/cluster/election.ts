@@ -1,4 +1,4 @@
-import { type Observable, of } from 'rxjs';
+import { type Observable, of } from '../rx';
 
 /**
  * Which replica collects the shared sources (database, iotflow, redis, the broker's statistics).

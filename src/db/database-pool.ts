@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { DatabaseError, type Pool, type PoolClient, type PoolConfig } from './pg';
 import type { Registry } from 'prom-client';
-import { defer, from, type Observable } from 'rxjs';
+import { defer, from, type Observable } from '../rx';
 import { TYPES } from '../tokens';
 import type { Config } from '../config';
 import type { Logger } from '../logger';

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Client, Pool, type PoolConfig } from './pg';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Histogram } from '../metrics/prom';
 import { reuseReadings, type CachedReading } from '../metrics/cached-reading';
 import type { ExposedFamily } from '../metrics/exposed-metric';
 import { NativeHistogram } from '../metrics/native-histogram';

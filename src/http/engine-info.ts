@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Gauge } from '../metrics/prom';
 import type { Logger } from '../logger';
 import type { EngineChoice, LoadedEngine } from './http-engines';
 

@@ -1,5 +1,6 @@
 import { inject, injectable } from 'inversify';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from '../metrics/prom';
 import { TYPES } from '../tokens';
 import { CAP_REASONS } from './client-caps';
 import type { LiveTransport } from './publisher';

@@ -1,5 +1,6 @@
 import { createHistogram, performance } from 'node:perf_hooks';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Gauge } from './prom';
 
 /** How the parts that bring the process work tell the event-loop sampler so (see EventLoopLag). */
 export interface WorkNotice {

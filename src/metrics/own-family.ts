@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
+import { Counter, Gauge } from './prom';
 import { readFamilyFrom, type ExposedFamily, type ExposedLabels, type ExposedValue } from './exposed-metric';
 
 export interface OwnFamilyConfiguration {

@@ -1,5 +1,6 @@
 import { inject, injectable, multiInject } from 'inversify';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from '../metrics/prom';
 import { TYPES } from '../tokens';
 import type { Logger } from '../logger';
 import { SnapshotFamily } from '../metrics/snapshot-family';

@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import { concatMap, defer, from, map, of, timer, type Observable } from 'rxjs';
+import { concatMap, defer, from, map, of, timer, type Observable } from '../../src/rx';
 import { TYPES } from '../../src/tokens';
 import type { Clock } from '../../src/clock';
 import type { Config } from '../../src/config';
