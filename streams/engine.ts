@@ -16,7 +16,7 @@ import {
   timeout,
   timer,
 } from '../src/rx';
-import { Registry } from '../src/metrics/prom';
+import { Registry } from 'prom-client';
 import { TYPES } from '../src/tokens';
 import type { Clock } from '../src/clock';
 import { type Election, SOLE_REPLICA } from '../src/cluster/election';

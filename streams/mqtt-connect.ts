@@ -49,7 +49,7 @@ const tlsStream: StreamBuilder = (client, options) => {
  * mqtt.connect(), but an mqtt://, tcp:// or mqtts:// URL gets a client on a plain TCP or TLS socket
  * of our own (mqtt.js documents `new MqttClient(streamBuilder, options)`): its connect() loads every
  * transport on the first call, ws, and its SOCKS proxy support (socks, ip-address, smart-buffer),
- * whatever the URL (README, Footprint: with prom-client's Pushgateway, 1.5 MB of RSS on Node 24).
+ * whatever the URL (README, Footprint).
  * ws:// and wss://, and a SOCKS proxy set in MQTTJS_SOCKS_PROXY, take mqtt.js's connect() as before.
  */
 export function connectMqtt(url: string, options: IClientOptions): MqttClient {

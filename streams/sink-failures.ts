@@ -1,5 +1,4 @@
-import type { Registry } from 'prom-client';
-import { Counter } from '../src/metrics/prom';
+import { Counter, type Registry } from 'prom-client';
 import { errorText } from '../src/error-text';
 import type { Logger } from '../src/logger';
 import { familyOwnersOf } from '../src/metrics/source-selection';

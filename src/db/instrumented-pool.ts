@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Client, Pool, type PoolConfig } from './pg';
-import type { Registry } from 'prom-client';
-import { Counter, Histogram } from '../metrics/prom';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { reuseReadings, type CachedReading } from '../metrics/cached-reading';
 import type { ExposedFamily } from '../metrics/exposed-metric';
 import { NativeHistogram } from '../metrics/native-histogram';

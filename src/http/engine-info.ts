@@ -1,5 +1,4 @@
-import type { Registry } from 'prom-client';
-import { Gauge } from '../metrics/prom';
+import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logger';
 import type { EngineChoice, LoadedEngine } from './http-engines';
 

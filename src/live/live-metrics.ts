@@ -1,6 +1,5 @@
 import { inject, injectable } from 'inversify';
-import type { Registry } from 'prom-client';
-import { Counter, Gauge } from '../metrics/prom';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { TYPES } from '../tokens';
 import { CAP_REASONS } from './client-caps';
 import type { LiveTransport } from './publisher';

@@ -1,6 +1,5 @@
 import { createHistogram, performance } from 'node:perf_hooks';
-import type { Registry } from 'prom-client';
-import { Gauge } from './prom';
+import { Gauge, type Registry } from 'prom-client';
 
 /** How the parts that bring the process work tell the event-loop sampler so (see EventLoopLag). */
 export interface WorkNotice {

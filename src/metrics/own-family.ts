@@ -1,5 +1,4 @@
-import type { Metric, Registry } from 'prom-client';
-import { Counter, Gauge } from './prom';
+import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import { readFamilyFrom, type ExposedFamily, type ExposedLabels, type ExposedValue } from './exposed-metric';
 
 export interface OwnFamilyConfiguration {

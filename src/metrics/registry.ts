@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from './prom';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type Clock, systemClock } from '../clock';
 import { reuseReadings } from './cached-reading';
 import { EventLoopLag } from './event-loop-lag';

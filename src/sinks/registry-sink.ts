@@ -1,6 +1,5 @@
 import { inject, injectable, multiInject } from 'inversify';
-import type { Registry } from 'prom-client';
-import { Counter, Gauge } from '../metrics/prom';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { TYPES } from '../tokens';
 import type { Logger } from '../logger';
 import { SnapshotFamily } from '../metrics/snapshot-family';
