@@ -6,7 +6,7 @@ import { createContainer } from '../container';
 import { TYPES } from '../src/tokens';
 import { ConfigError } from '../src/settings';
 import { loadConfig, type ServiceConfig } from '../streams/config';
-import { RedisSocketConnector } from '../streams/redis-connector';
+import { redisConnectionOptions } from '../streams/redis-connector';
 import { createInstrumentedPool } from '../src/db/instrumented-pool';
 import { errorText } from '../src/error-text';
 import { createLogger } from '../src/logger';
@@ -118,7 +118,7 @@ async function run(
   undo.push({ what: 'closing the database pool', run: () => pool.end() });
 
   const cacheKeyPrefix = `${database.name}:`;
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, ...(config.redisTls ? { tls: { ...config.redisTls } } : {}), Connector: RedisSocketConnector });
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, ...redisConnectionOptions(config.redisTls) });
   // A Redis going away shows as the `redis` source down, and the cache is skipped; at start, its error says why it cannot connect.
   let redisError: unknown;
   redis.on('error', (error: unknown) => (redisError = error));

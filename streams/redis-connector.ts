@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { AbstractConnector, type StandaloneConnectionOptions } from 'ioredis';
+import { AbstractConnector, type RedisOptions, type StandaloneConnectionOptions } from 'ioredis';
+import type { SourceTls } from '../src/tls-files';
 
 /**
  * ioredis's connection to one Redis server (`Connector` option), as its own standalone connector
@@ -51,4 +52,13 @@ export class RedisSocketConnector extends AbstractConnector {
       });
     });
   }
+}
+
+/**
+ * The connection part of ioredis's options for REDIS_URL: REDIS_TLS_*_FILE's CA and client
+ * certificate (rediss:// only, checked at start; verification stays on), and sockets that keep their
+ * error listener.
+ */
+export function redisConnectionOptions(tls: SourceTls | undefined): Pick<RedisOptions, 'tls' | 'Connector'> {
+  return { ...(tls ? { tls: { ...tls } } : {}), Connector: RedisSocketConnector };
 }

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { defer, type Observable } from '../src/rx';
 import { TYPES } from '../src/tokens';
 import type { Config } from '../src/config';
-import { RedisSocketConnector } from './redis-connector';
+import { redisConnectionOptions } from './redis-connector';
 import { REDIS_SETTINGS, type RedisSettings } from './redis-settings';
 import type { Logger } from '../src/logger';
 import { errorText } from '../src/error-text';
@@ -148,9 +148,7 @@ export class RedisSource implements MetricSource {
       // How long disconnect() waits before destroying the socket; its timer outlives stop() otherwise.
       disconnectTimeout: ioTimeoutMs,
       retryStrategy: (attempt) => Math.min(attempt * 100, maxRetryDelayMs),
-      // REDIS_TLS_*_FILE (rediss:// only, checked at start): the CA and client certificate; verification stays on.
-      ...(this.config.redisTls ? { tls: { ...this.config.redisTls } } : {}),
-      Connector: RedisSocketConnector,
+      ...redisConnectionOptions(this.config.redisTls),
     });
     // Every failed attempt emits 'error'; HealthState logs the transitions, so this only remembers why.
     client.on('error', (error: unknown) => (this.connectionError = errorText(error)));
