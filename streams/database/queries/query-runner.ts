@@ -118,7 +118,7 @@ export class QueryRunner {
       const labels = Object.entries(sample.labels ?? {}).filter(([name]) => sample.metricName === undefined || name !== 'le');
       const key = `${sample.name}\0${JSON.stringify(labels)}`;
       if (exposed.has(identity)) {
-        if (!repeated.has(key) && !state.reportedRepeat) {
+        if (!state.reportedRepeat) {
           state.reportedRepeat = true;
           context.warn(`queries file: namespace ${namespace} returned more than one row for ${sample.name}${JSON.stringify(Object.fromEntries(labels))}; the first row's series is kept, the others are dropped and counted in database_queries_series_dropped_total (reported once)`);
         }
